@@ -1,0 +1,125 @@
+"""Typed errors whose messages tell a screener or an administrator what is wrong and what to do.
+
+Every error Screener raises on purpose derives from :class:`ScreenerError`. The CLI turns
+them into one line on stderr and exit status 2; nothing the user did wrong ends in a
+traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ScreenerError(Exception):
+    """Base of all errors Screener raises on purpose."""
+
+
+class ConfigError(ScreenerError):
+    """A setting is missing, malformed or out of range."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{source}: setting '{key}': {problem}")
+
+
+class ScanFormatError(ScreenerError):
+    """A scan file cannot be accepted. Names the file, the field and the problem."""
+
+    hint = "Re-export the scan from the scanner, or check that the file was copied completely."
+
+    def __init__(self, path: Path | str, field: str, problem: str) -> None:
+        self.path = Path(path)
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{self.path}: {field}: {problem}. {self.hint}")
+
+
+class NotAScanFileError(ScanFormatError):
+    """The file is not HDF5 at all, or is HDF5 but not a Screener scan."""
+
+    hint = "Screener reads scan files written in its HDF5 scan format (docs/scan-format.md)."
+
+
+class ScanFileNotFoundError(ScanFormatError):
+    """There is no file at the given path."""
+
+    hint = "Check the path and that the file is readable."
+
+
+class TruncatedScanError(ScanFormatError):
+    """The file ends before the data it declares."""
+
+    hint = "The copy is incomplete: copy the scan again from its source."
+
+
+class MissingFieldError(ScanFormatError):
+    """A required dataset, group or attribute is absent."""
+
+
+class WrongDtypeError(ScanFormatError):
+    """A dataset or attribute has a data type the format does not allow."""
+
+
+class WrongRankError(ScanFormatError):
+    """A dataset has the wrong number of dimensions."""
+
+
+class ShapeMismatchError(ScanFormatError):
+    """Two arrays that must have the same shape do not."""
+
+
+class NonFiniteValueError(ScanFormatError):
+    """A floating-point image holds NaN or infinity."""
+
+
+class ValueOutOfRangeError(ScanFormatError):
+    """A value lies outside the range the format allows."""
+
+
+class ScanTooLargeError(ScanFormatError):
+    """A scan declares more pixels or views than the configured cap."""
+
+    hint = "If the scan is genuine, raise 'max_view_pixels' or 'max_views' in the settings."
+
+
+class UnsupportedFormatVersionError(ScanFormatError):
+    """The file was written by a newer Screener than this one."""
+
+    hint = "Upgrade Screener to read this file."
+
+
+class InvalidMetadataError(ScanFormatError):
+    """A metadata attribute is present but its value is not valid."""
+
+
+class ScanStoreError(ScreenerError):
+    """The content-addressed scan store refused an operation or found damage."""
+
+
+class StoredScanCorruptedError(ScanStoreError):
+    """A stored file no longer hashes to its name: it was changed after it was stored."""
+
+    def __init__(self, path: Path, expected: str, actual: str) -> None:
+        self.path = path
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{path}: stored scan changed after it was stored (expected sha256 {expected}, "
+            f"file now hashes to {actual}). Treat it as evidence of tampering and restore it "
+            "from a backup."
+        )
+
+
+class ScanNotFoundError(ScanStoreError):
+    """No scan with this sha256 is in the store."""
+
+    def __init__(self, root: Path, sha256: str) -> None:
+        self.root = root
+        self.sha256 = sha256
+        super().__init__(f"{root}: no stored scan with sha256 {sha256}")
+
+
+class SimulationError(ScreenerError):
+    """The simulator was asked for something it cannot make."""

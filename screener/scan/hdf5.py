@@ -1,0 +1,427 @@
+"""Screener's native scan format: versioned, chunked, compressed HDF5 (docs/scan-format.md).
+
+The reader trusts nothing: every group, attribute and dataset is checked, sizes are
+checked against a configurable cap *before* pixel data is read, and every failure is a
+typed :class:`~screener.errors.ScanFormatError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import h5py
+import numpy as np
+from numpy.typing import NDArray
+
+from screener import __version__
+from screener.errors import (
+    InvalidMetadataError,
+    MissingFieldError,
+    NonFiniteValueError,
+    NotAScanFileError,
+    ScanFileNotFoundError,
+    ScanTooLargeError,
+    ShapeMismatchError,
+    TruncatedScanError,
+    UnsupportedFormatVersionError,
+    ValueOutOfRangeError,
+    WrongDtypeError,
+    WrongRankError,
+)
+from screener.scan.model import (
+    CHANNEL_DTYPES,
+    BeltDirection,
+    Channel,
+    GroundTruth,
+    LabelledObject,
+    Scan,
+    ScanMetadata,
+    SourceKind,
+    View,
+)
+
+_E = TypeVar("_E", SourceKind, BeltDirection)
+
+FORMAT_NAME = "screener-scan"
+FORMAT_VERSION = 1
+CHUNK_EDGE = 256
+_COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+_TEXT_ATTRIBUTES = (
+    "bag_id",
+    "station",
+    "lane",
+    "source",
+    "scanner_profile",
+    "channel_low",
+    "channel_high",
+)
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    """Caps that protect the workstation from absurd files (settings: max_view_pixels...)."""
+
+    max_view_pixels: int = 100_000_000
+    max_views: int = 8
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_scan(path: Path | str, scan: Scan, truth: GroundTruth | None = None) -> Path:
+    """Write ``scan`` (and optionally its ground truth) atomically to ``path``.
+
+    The file appears complete or not at all: it is written beside the target and then
+    renamed. Invalid arrays are refused with the same errors the reader raises.
+    """
+    target = Path(path)
+    for index, view in enumerate(scan.views):
+        _check_view_arrays(target, f"/views/{index}", view.high, view.low, view.full_scale)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".writing-", suffix=".h5", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with h5py.File(tmp, "w", track_order=True) as f:
+            _write_metadata(f, scan.metadata)
+            views = f.create_group("views", track_order=True)
+            for index, view in enumerate(scan.views):
+                _write_view(views.create_group(str(index), track_order=True), view)
+            if truth is not None:
+                _write_truth(f, scan, truth)
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _write_metadata(f: h5py.File, meta: ScanMetadata) -> None:
+    f.attrs["format"] = FORMAT_NAME
+    f.attrs["format_version"] = np.int64(FORMAT_VERSION)
+    f.attrs["software"] = f"screener {__version__}"
+    for name in _TEXT_ATTRIBUTES:
+        f.attrs[name] = getattr(meta, name)
+    f.attrs["source_kind"] = meta.source_kind.value
+    f.attrs["acquired_at"] = meta.acquired_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _write_view(group: h5py.Group, view: View) -> None:
+    group.attrs["name"] = view.name
+    group.attrs["pixel_pitch_mm"] = np.asarray(view.pixel_pitch_mm, dtype=np.float64)
+    group.attrs["belt_direction"] = view.belt_direction.value
+    group.attrs["full_scale"] = np.float64(view.full_scale)
+    chunks = (min(CHUNK_EDGE, view.shape[0]), min(CHUNK_EDGE, view.shape[1]))
+    for channel in ("high", "low"):
+        group.create_dataset(
+            channel, data=getattr(view, channel), chunks=chunks, track_times=False, **_COMPRESSION
+        )
+
+
+def _write_truth(f: h5py.File, scan: Scan, truth: GroundTruth) -> None:
+    root = f.create_group("ground_truth", track_order=True)
+    views = root.create_group("views", track_order=True)
+    for index, view in enumerate(scan.views):
+        objects = views.create_group(str(index), track_order=True)
+        for k, obj in enumerate(truth.objects_by_view.get(view.name, ())):
+            g = objects.create_group(str(k), track_order=True)
+            g.attrs["object_id"] = np.int64(obj.object_id)
+            g.attrs["label"] = obj.label
+            g.attrs["threat"] = np.int8(obj.threat)
+            g.attrs["box"] = np.asarray(obj.box, dtype=np.int64)
+            g.create_dataset(
+                "mask", data=obj.mask.astype(np.uint8), track_times=False,
+                compression="gzip", compression_opts=4,
+            )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_scan(path: Path | str, limits: ScanLimits | None = None) -> Scan:
+    """Read and validate a scan file. Ground truth, if any, is not read."""
+    limits = limits or ScanLimits()
+    source = Path(path)
+    with _open(source) as f:
+        metadata = _read_metadata(source, f)
+        views = _read_views(source, f, limits)
+    return Scan(metadata, views)
+
+
+def read_ground_truth(path: Path | str, limits: ScanLimits | None = None) -> GroundTruth | None:
+    """The simulator's labels stored in a scan file, or None when it holds none."""
+    scan = read_scan(path, limits)
+    source = Path(path)
+    with _open(source) as f:
+        if "ground_truth" not in f:
+            return None
+        by_view: dict[str, tuple[LabelledObject, ...]] = {}
+        for index, view in enumerate(scan.views):
+            field = f"/ground_truth/views/{index}"
+            group = _require_group(source, f, field)
+            by_view[view.name] = tuple(
+                _read_labelled_object(source, group[key], f"{field}/{key}", view.shape)
+                for key in _ordered_children(source, group, field)
+            )
+    return GroundTruth(by_view)
+
+
+def has_ground_truth(path: Path | str) -> bool:
+    """Whether a (readable) scan file carries simulator labels, without reading them."""
+    with _open(Path(path)) as f:
+        return "ground_truth" in f
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[h5py.File]:
+    if not path.is_file():
+        raise ScanFileNotFoundError(path, "file", "no such file")
+    if path.stat().st_size == 0:
+        raise TruncatedScanError(path, "file", "the file is empty")
+    if not h5py.is_hdf5(path):
+        raise NotAScanFileError(path, "file", "not an HDF5 file (no HDF5 signature)")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        if "truncated" in str(exc).lower():
+            raise TruncatedScanError(path, "file", "shorter than its HDF5 header declares") from exc
+        raise NotAScanFileError(path, "file", f"cannot be opened as HDF5 ({exc})") from exc
+    try:
+        yield f
+    except OSError as exc:
+        raise TruncatedScanError(path, "file", f"data cannot be read ({exc})") from exc
+    finally:
+        f.close()
+
+
+def _read_metadata(path: Path, f: h5py.File) -> ScanMetadata:
+    fmt = f.attrs.get("format")
+    if _text(fmt) != FORMAT_NAME:
+        raise NotAScanFileError(path, "/@format", f"expected {FORMAT_NAME!r}, found {fmt!r}")
+    version = _attr(path, f, "/", "format_version")
+    if not isinstance(version, (int, np.integer)) or isinstance(version, bool):
+        raise WrongDtypeError(path, "/@format_version", f"must be an integer, found {version!r}")
+    if version > FORMAT_VERSION:
+        raise UnsupportedFormatVersionError(
+            path, "/@format_version",
+            f"version {version} is newer than the {FORMAT_VERSION} this Screener reads",
+        )
+    if version < 1:
+        raise InvalidMetadataError(path, "/@format_version", f"must be 1 or more, found {version}")
+    texts = {name: _text_attr(path, f, "/", name) for name in _TEXT_ATTRIBUTES}
+    kind = _enum_attr(path, f, "/", "source_kind", SourceKind)
+    stamp = _text_attr(path, f, "/", "acquired_at")
+    try:
+        acquired = datetime.fromisoformat(stamp)
+    except ValueError as exc:
+        raise InvalidMetadataError(path, "/@acquired_at", f"not an ISO 8601 time: {stamp!r}") from exc
+    if acquired.tzinfo is None:
+        raise InvalidMetadataError(path, "/@acquired_at", f"has no UTC offset: {stamp!r}")
+    return ScanMetadata(acquired_at=acquired, source_kind=kind, **texts)
+
+
+def _read_views(path: Path, f: h5py.File, limits: ScanLimits) -> tuple[View, ...]:
+    group = _require_group(path, f, "/views")
+    keys = _ordered_children(path, group, "/views")
+    if not keys:
+        raise MissingFieldError(path, "/views", "holds no view")
+    if len(keys) > limits.max_views:
+        raise ScanTooLargeError(path, "/views", f"{len(keys)} views, cap is {limits.max_views}")
+    views = tuple(_read_view(path, group[key], f"/views/{key}", limits) for key in keys)
+    names = [v.name for v in views]
+    if len(set(names)) != len(names):
+        raise InvalidMetadataError(path, "/views", f"view names repeat: {names}")
+    return views
+
+
+def _read_view(path: Path, group: Any, field: str, limits: ScanLimits) -> View:
+    if not isinstance(group, h5py.Group):
+        raise MissingFieldError(path, field, "must be a group holding 'high' and 'low'")
+    name = _text_attr(path, group, field, "name")
+    if not name.strip():
+        raise InvalidMetadataError(path, f"{field}/@name", "is empty")
+    pitch = _pitch(path, group, field)
+    belt = _enum_attr(path, group, field, "belt_direction", BeltDirection)
+    datasets = {ch: _channel_dataset(path, group, f"{field}/{ch}", ch) for ch in ("high", "low")}
+    high_ds, low_ds = datasets["high"], datasets["low"]
+    if high_ds.shape != low_ds.shape:
+        raise ShapeMismatchError(
+            path, f"{field}/low", f"shape {low_ds.shape} differs from high {high_ds.shape}"
+        )
+    if high_ds.dtype != low_ds.dtype:
+        raise WrongDtypeError(
+            path, f"{field}/low", f"dtype {low_ds.dtype} differs from high {high_ds.dtype}"
+        )
+    rows, cols = high_ds.shape
+    if rows < 1 or cols < 1:
+        raise InvalidMetadataError(path, f"{field}/high", f"empty image {high_ds.shape}")
+    if rows * cols > limits.max_view_pixels:
+        raise ScanTooLargeError(
+            path, f"{field}/high",
+            f"{rows} x {cols} = {rows * cols} pixels, cap is {limits.max_view_pixels}",
+        )
+    full_scale = _full_scale(path, group, field, high_ds.dtype)
+    high: Channel = high_ds[()]
+    low: Channel = low_ds[()]
+    _check_view_arrays(path, field, high, low, full_scale)
+    return View(name, high, low, full_scale, pitch, belt)
+
+
+def _channel_dataset(path: Path, group: h5py.Group, field: str, channel: str) -> h5py.Dataset:
+    ds = group.get(channel)
+    if not isinstance(ds, h5py.Dataset):
+        raise MissingFieldError(path, field, "dataset missing")
+    if ds.ndim != 2:
+        raise WrongRankError(path, field, f"must be 2-D (rows, columns), found {ds.ndim}-D")
+    if ds.dtype not in CHANNEL_DTYPES:
+        allowed = " or ".join(str(d) for d in CHANNEL_DTYPES)
+        raise WrongDtypeError(path, field, f"dtype {ds.dtype}, must be {allowed}")
+    return ds
+
+
+def _check_view_arrays(path: Path, field: str, high: Channel, low: Channel,
+                       full_scale: float) -> None:
+    """The pixel checks shared by the writer and the reader."""
+    for channel, data in (("high", high), ("low", low)):
+        where = f"{field}/{channel}"
+        if data.ndim != 2:
+            raise WrongRankError(path, where, f"must be 2-D (rows, columns), found {data.ndim}-D")
+        if data.dtype not in CHANNEL_DTYPES:
+            raise WrongDtypeError(path, where, f"dtype {data.dtype} is not allowed")
+        if data.dtype == np.float32:
+            _check_float_channel(path, where, data)
+        else:
+            peak = int(data.max())
+            if peak > full_scale:
+                raise ValueOutOfRangeError(
+                    path, where, f"value {peak} exceeds full_scale {full_scale:g}"
+                )
+    if high.shape != low.shape:
+        raise ShapeMismatchError(path, f"{field}/low", f"shape {low.shape} != high {high.shape}")
+
+
+def _check_float_channel(path: Path, where: str, data: NDArray[Any]) -> None:
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = np.argwhere(~finite)
+        row, col = (int(v) for v in bad[0])
+        raise NonFiniteValueError(
+            path, where,
+            f"{len(bad)} NaN or infinite pixel(s), first at row {row}, column {col}",
+        )
+    low, high = float(data.min()), float(data.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueOutOfRangeError(
+            path, where, f"transmission must lie in [0, 1], found [{low:g}, {high:g}]"
+        )
+
+
+def _full_scale(path: Path, group: h5py.Group, field: str, dtype: np.dtype[Any]) -> float:
+    value = _attr(path, group, field, "full_scale")
+    if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
+        raise WrongDtypeError(path, f"{field}/@full_scale", f"must be a number, found {value!r}")
+    scale = float(value)
+    if dtype == np.float32 and scale != 1.0:
+        raise InvalidMetadataError(
+            path, f"{field}/@full_scale", f"must be 1.0 for float32 images, found {scale:g}"
+        )
+    if dtype == np.uint16 and not (1.0 <= scale <= 65535.0 and scale.is_integer()):
+        raise ValueOutOfRangeError(
+            path, f"{field}/@full_scale",
+            f"must be a whole number in 1..65535 for uint16 images, found {scale:g}",
+        )
+    return scale
+
+
+def _pitch(path: Path, group: h5py.Group, field: str) -> tuple[float, float]:
+    value = np.asarray(_attr(path, group, field, "pixel_pitch_mm"))
+    where = f"{field}/@pixel_pitch_mm"
+    if value.shape != (2,) or value.dtype.kind not in "fiu":
+        raise WrongDtypeError(path, where, f"must be two numbers (rows, columns), found {value!r}")
+    if not (np.all(np.isfinite(value)) and np.all(value > 0) and np.all(value <= 1000)):
+        raise ValueOutOfRangeError(path, where, f"must lie in (0, 1000] mm, found {value.tolist()}")
+    return float(value[0]), float(value[1])
+
+
+def _read_labelled_object(path: Path, group: Any, field: str,
+                          shape: tuple[int, int]) -> LabelledObject:
+    if not isinstance(group, h5py.Group):
+        raise MissingFieldError(path, field, "must be a group")
+    box = np.asarray(_attr(path, group, field, "box"))
+    if box.shape != (4,) or box.dtype.kind not in "iu":
+        raise WrongDtypeError(path, f"{field}/@box", f"must be 4 integers, found {box!r}")
+    x0, y0, x1, y1 = (int(v) for v in box)
+    if not (0 <= x0 < x1 <= shape[1] and 0 <= y0 < y1 <= shape[0]):
+        raise ValueOutOfRangeError(path, f"{field}/@box", f"{box.tolist()} outside view {shape}")
+    mask_ds = group.get("mask")
+    if not isinstance(mask_ds, h5py.Dataset):
+        raise MissingFieldError(path, f"{field}/mask", "dataset missing")
+    if mask_ds.shape != (y1 - y0, x1 - x0):
+        raise ShapeMismatchError(
+            path, f"{field}/mask", f"shape {mask_ds.shape} does not match box {box.tolist()}"
+        )
+    return LabelledObject(
+        object_id=int(_attr(path, group, field, "object_id")),
+        label=_text_attr(path, group, field, "label"),
+        threat=bool(_attr(path, group, field, "threat")),
+        box=(x0, y0, x1, y1),
+        mask=mask_ds[()].astype(bool),
+    )
+
+
+# --------------------------------------------------------------------------- small readers
+
+
+def _ordered_children(path: Path, group: h5py.Group, field: str) -> list[str]:
+    """Children named 0, 1, 2, ... in order; anything else is a format error."""
+    keys = list(group.keys())
+    expected = [str(i) for i in range(len(keys))]
+    if sorted(keys, key=lambda k: (len(k), k)) != expected:
+        raise InvalidMetadataError(path, field, f"children must be named 0..n-1, found {keys}")
+    return expected
+
+
+def _require_group(path: Path, parent: h5py.Group, field: str) -> h5py.Group:
+    group = parent.get(field)
+    if not isinstance(group, h5py.Group):
+        raise MissingFieldError(path, field, "group missing")
+    return group
+
+
+def _attr(path: Path, obj: h5py.Group | h5py.Dataset, field: str, name: str) -> Any:
+    if name not in obj.attrs:
+        raise MissingFieldError(path, f"{field.rstrip('/')}/@{name}", "attribute missing")
+    return obj.attrs[name]
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else None
+
+
+def _text_attr(path: Path, obj: h5py.Group, field: str, name: str) -> str:
+    value = _text(_attr(path, obj, field, name))
+    if value is None:
+        raise WrongDtypeError(path, f"{field.rstrip('/')}/@{name}", "must be a text string")
+    return value
+
+
+def _enum_attr(path: Path, obj: h5py.Group, field: str, name: str, enum: type[_E]) -> _E:
+    value = _text_attr(path, obj, field, name)
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidMetadataError(
+            path, f"{field.rstrip('/')}/@{name}", f"{value!r} is not one of: {allowed}"
+        ) from None

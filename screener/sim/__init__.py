@@ -1,0 +1,1 @@
+"""Physically grounded dual-energy scan simulator: 3D scenes of bags and cargo, projected."""
