@@ -96,6 +96,8 @@ def _coerce(source: str, key: str, raw: Any, kind: type) -> Any:
             raise ConfigError(source, key, f"must be a path, found {raw!r}")
         return Path(raw).expanduser()
     if kind is int:
+        if isinstance(raw, bool):  # TOML true/false would otherwise pass as 1/0
+            raise ConfigError(source, key, f"must be a whole number, found {raw!r}")
         try:
             value = int(raw)
         except (TypeError, ValueError):

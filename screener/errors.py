@@ -32,8 +32,8 @@ class ScanFormatError(ScreenerError):
     def __init__(self, path: Path | str, field: str, problem: str) -> None:
         self.path = Path(path)
         self.field = field
-        self.problem = problem
-        super().__init__(f"{self.path}: {field}: {problem}. {self.hint}")
+        self.problem = " ".join(problem.split())  # one line, even with an array's repr inside
+        super().__init__(f"{self.path}: {field}: {self.problem}. {self.hint}")
 
 
 class NotAScanFileError(ScanFormatError):

@@ -24,10 +24,17 @@ PITCH = 0.25
 VIEW = ViewGeometry.top((480, 480), (PITCH, PITCH))  # 120 x 120 mm
 CENTRE = (60.0, 60.0, 60.0)
 
+QUAD = [(0.0, 0.0), (30.0, 0.0), (40.0, 20.0), (10.0, 30.0)]
+
+
+def _shoelace(outline: list[tuple[float, float]]) -> float:
+    pairs = zip(outline, outline[1:] + outline[:1], strict=True)
+    return 0.5 * abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs))
+
+
 SOLIDS = {
     "box": (box(40, 24, 10), 40 * 24 * 10),
-    "prism": (prism([(0, 0), (30, 0), (40, 20), (10, 30)], 12),
-              12 * 0.5 * abs(0 * 0 - 30 * 0 + 30 * 20 - 40 * 0 + 40 * 30 - 10 * 20 + 10 * 0 - 0 * 30)),
+    "prism": (prism(QUAD, 12), 12 * _shoelace(QUAD)),
     "ellipsoid": (Ellipsoid(25, 15, 8), 4 / 3 * math.pi * 25 * 15 * 8),
     "cylinder": (Cylinder(12, 7, 50), math.pi * 12 * 7 * 50),
 }
@@ -36,7 +43,7 @@ SOLIDS = {
 def _projected_volume(obj: SceneObject, view: ViewGeometry = VIEW) -> float:
     """Integral of path length over the image plane (mm³) = the solid's volume."""
     projected = project([obj], view)
-    (footprint,) = projected.footprints
+    assert len(projected.footprints) == 1
     # water has density 1 g/cm³: mass thickness g/cm² * 10 = path length in mm
     return float(projected.areal_density["water"].sum()) * 10 * PITCH * PITCH
 

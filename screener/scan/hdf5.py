@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -197,8 +197,11 @@ def _open(path: Path) -> Iterator[h5py.File]:
         raise NotAScanFileError(path, "file", f"cannot be opened as HDF5 ({exc})") from exc
     try:
         yield f
-    except OSError as exc:
-        raise TruncatedScanError(path, "file", f"data cannot be read ({exc})") from exc
+    except (OSError, KeyError, RuntimeError) as exc:
+        # h5py reports damaged metadata (bad checksums, dangling addresses) as these
+        raise TruncatedScanError(
+            path, "file", f"damaged or incomplete, data cannot be read ({exc})"
+        ) from exc
     finally:
         f.close()
 
@@ -223,9 +226,15 @@ def _read_metadata(path: Path, f: h5py.File) -> ScanMetadata:
     try:
         acquired = datetime.fromisoformat(stamp)
     except ValueError as exc:
-        raise InvalidMetadataError(path, "/@acquired_at", f"not an ISO 8601 time: {stamp!r}") from exc
+        raise InvalidMetadataError(
+            path, "/@acquired_at", f"not an ISO 8601 time: {stamp!r}"
+        ) from exc
     if acquired.tzinfo is None:
         raise InvalidMetadataError(path, "/@acquired_at", f"has no UTC offset: {stamp!r}")
+    try:
+        acquired = acquired.astimezone(UTC)
+    except OverflowError:
+        raise InvalidMetadataError(path, "/@acquired_at", f"out of range: {stamp!r}") from None
     return ScanMetadata(acquired_at=acquired, source_kind=kind, **texts)
 
 
@@ -277,9 +286,13 @@ def _read_view(path: Path, group: Any, field: str, limits: ScanLimits) -> View:
 
 
 def _channel_dataset(path: Path, group: h5py.Group, field: str, channel: str) -> h5py.Dataset:
+    _require_hard_link(path, group, channel, field)
     ds = group.get(channel)
     if not isinstance(ds, h5py.Dataset):
         raise MissingFieldError(path, field, "dataset missing")
+    if ds.external or ds.is_virtual:
+        # pixels kept in another file would escape the sha256 that identifies the scan
+        raise InvalidMetadataError(path, field, "pixel data must be stored inside the file")
     if ds.ndim != 2:
         raise WrongRankError(path, field, f"must be 2-D (rows, columns), found {ds.ndim}-D")
     if ds.dtype not in CHANNEL_DTYPES:
@@ -297,6 +310,8 @@ def _check_view_arrays(path: Path, field: str, high: Channel, low: Channel,
             raise WrongRankError(path, where, f"must be 2-D (rows, columns), found {data.ndim}-D")
         if data.dtype not in CHANNEL_DTYPES:
             raise WrongDtypeError(path, where, f"dtype {data.dtype} is not allowed")
+        if data.size == 0:
+            raise InvalidMetadataError(path, where, f"empty image {data.shape}")
         if data.dtype == np.float32:
             _check_float_channel(path, where, data)
         else:
@@ -307,6 +322,8 @@ def _check_view_arrays(path: Path, field: str, high: Channel, low: Channel,
                 )
     if high.shape != low.shape:
         raise ShapeMismatchError(path, f"{field}/low", f"shape {low.shape} != high {high.shape}")
+    if high.dtype != low.dtype:
+        raise WrongDtypeError(path, f"{field}/low", f"dtype {low.dtype} != high {high.dtype}")
 
 
 def _check_float_channel(path: Path, where: str, data: NDArray[Any]) -> None:
@@ -369,10 +386,18 @@ def _read_labelled_object(path: Path, group: Any, field: str,
         raise ShapeMismatchError(
             path, f"{field}/mask", f"shape {mask_ds.shape} does not match box {box.tolist()}"
         )
+    object_id = _attr(path, group, field, "object_id")
+    if not isinstance(object_id, (int, np.integer)) or isinstance(object_id, bool):
+        raise WrongDtypeError(
+            path, f"{field}/@object_id", f"must be an integer, found {object_id!r}"
+        )
+    threat = _attr(path, group, field, "threat")
+    if not isinstance(threat, (int, np.integer)) or threat not in (0, 1):
+        raise InvalidMetadataError(path, f"{field}/@threat", f"must be 0 or 1, found {threat!r}")
     return LabelledObject(
-        object_id=int(_attr(path, group, field, "object_id")),
+        object_id=int(object_id),
         label=_text_attr(path, group, field, "label"),
-        threat=bool(_attr(path, group, field, "threat")),
+        threat=bool(threat),
         box=(x0, y0, x1, y1),
         mask=mask_ds[()].astype(bool),
     )
@@ -387,7 +412,18 @@ def _ordered_children(path: Path, group: h5py.Group, field: str) -> list[str]:
     expected = [str(i) for i in range(len(keys))]
     if sorted(keys, key=lambda k: (len(k), k)) != expected:
         raise InvalidMetadataError(path, field, f"children must be named 0..n-1, found {keys}")
+    for key in expected:
+        _require_hard_link(path, group, key, f"{field}/{key}")
     return expected
+
+
+def _require_hard_link(path: Path, group: h5py.Group, name: str, field: str) -> None:
+    """Soft and external links could point outside the file, or at another view."""
+    link = group.get(name, getlink=True)
+    if link is not None and not isinstance(link, h5py.HardLink):
+        raise InvalidMetadataError(
+            path, field, f"must be stored in the file itself, not a {type(link).__name__}"
+        )
 
 
 def _require_group(path: Path, parent: h5py.Group, field: str) -> h5py.Group:

@@ -15,11 +15,16 @@ import stat
 import tempfile
 from pathlib import Path
 
-from screener.errors import ScanNotFoundError, ScanStoreError, StoredScanCorruptedError
+from screener.errors import (
+    ScanFormatError,
+    ScanNotFoundError,
+    ScanStoreError,
+    StoredScanCorruptedError,
+)
 from screener.scan.hdf5 import ScanLimits, read_scan
 from screener.scan.model import Scan
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _BLOCK = 1 << 20
 
 
@@ -41,12 +46,12 @@ class ScanStore:
 
     def path_for(self, sha256: str) -> Path:
         """Where the scan with this hash lives (whether or not it is stored yet)."""
-        if not _SHA256.match(sha256):
+        if not _SHA256.fullmatch(sha256):
             raise ScanStoreError(f"'{sha256}' is not a sha256 (64 lower-case hex digits)")
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.h5"
 
     def __contains__(self, sha256: object) -> bool:
-        return isinstance(sha256, str) and bool(_SHA256.match(sha256)) and (
+        return isinstance(sha256, str) and bool(_SHA256.fullmatch(sha256)) and (
             self.path_for(sha256).is_file()
         )
 
@@ -70,6 +75,11 @@ class ScanStore:
                 dst.flush()
                 os.fsync(dst.fileno())
             sha = digest.hexdigest()
+            # the bytes stored are the bytes validated, even if the source changed meanwhile
+            try:
+                read_scan(tmp, self.limits)
+            except ScanFormatError as exc:
+                raise type(exc)(source, exc.field, exc.problem) from None
             target = self.path_for(sha)
             if target.exists():
                 self._verify(target, sha)

@@ -1,0 +1,97 @@
+"""Shared fixtures. Scans here are synthetic and small: tests of the scan format must not
+depend on the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from screener.scan import (
+    BeltDirection,
+    GroundTruth,
+    LabelledObject,
+    Scan,
+    ScanMetadata,
+    SourceKind,
+    View,
+    write_scan,
+)
+
+MakeScan = Callable[..., tuple[Scan, GroundTruth | None]]
+
+
+def _channel(rng: np.random.Generator, shape: tuple[int, int], dtype: str,
+             full_scale: float) -> np.ndarray:
+    if dtype == "uint16":
+        return rng.integers(0, int(full_scale) + 1, size=shape, dtype=np.uint16)
+    return rng.random(shape, dtype=np.float32)
+
+
+def make_synthetic_scan(
+    *,
+    dtype: str = "uint16",
+    views: int = 1,
+    truth: bool = False,
+    shape: tuple[int, int] = (40, 64),
+    full_scale: float | None = None,
+    seed: int = 0,
+) -> tuple[Scan, GroundTruth | None]:
+    """A scan of random transmission images (and, if asked, labels for each view)."""
+    rng = np.random.default_rng(seed)
+    scale = 1.0 if dtype == "float32" else (full_scale or 4095.0)
+    names = ("top", "side", "front", "back")
+    made = tuple(
+        View(
+            name=names[i],
+            high=_channel(rng, shape, dtype, scale),
+            low=_channel(rng, shape, dtype, scale),
+            full_scale=scale,
+            pixel_pitch_mm=(0.8 + 0.1 * i, 1.25),
+            belt_direction=BeltDirection.LEFT_TO_RIGHT if i % 2 == 0
+            else BeltDirection.RIGHT_TO_LEFT,
+        )
+        for i in range(views)
+    )
+    metadata = ScanMetadata(
+        bag_id=f"BAG-{seed:04d}",
+        station="checkpoint-A",
+        lane="lane-3",
+        acquired_at=datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
+        source="synthetic test fixture 1.0",
+        source_kind=SourceKind.SIMULATED_DUAL_ENERGY if truth else SourceKind.DUAL_ENERGY,
+        scanner_profile="cabin-160kV",
+        channel_low="160 kV, front layer 0.4 mm CsI",
+        channel_high="160 kV, rear layer 4 mm GOS, 0.6 mm Cu filter",
+    )
+    ground_truth = None
+    if truth:
+        by_view = {}
+        for i, view in enumerate(made):
+            mask = rng.random((10, 12)) > 0.5
+            by_view[view.name] = (
+                LabelledObject(100 + i, "knife", True, (3, 4, 15, 14), mask),
+                LabelledObject(200 + i, "laptop", False, (0, 0, 5, 3), np.ones((3, 5), bool)),
+            )
+        ground_truth = GroundTruth(by_view)
+    return Scan(metadata, made), ground_truth
+
+
+@pytest.fixture
+def make_scan() -> MakeScan:
+    """Factory: ``make_scan(dtype="float32", views=2, truth=True)``."""
+    return make_synthetic_scan
+
+
+@pytest.fixture
+def scan_file(tmp_path: Path) -> Callable[..., Path]:
+    """Factory writing a synthetic scan; ``scan_file(name, **make_scan_kwargs)``."""
+
+    def write(name: str = "scan.h5", **kwargs: object) -> Path:
+        scan, truth = make_synthetic_scan(**kwargs)  # type: ignore[arg-type]
+        return write_scan(tmp_path / name, scan, truth)
+
+    return write
