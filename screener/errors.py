@@ -123,3 +123,32 @@ class ScanNotFoundError(ScanStoreError):
 
 class SimulationError(ScreenerError):
     """The simulator was asked for something it cannot make."""
+
+
+class ChannelUnavailableError(ScreenerError):
+    """A function asked for an energy channel the scan does not have (single-energy or
+    pseudo-colour). Check ``View.has_dual_energy`` or ``missing_capabilities`` first."""
+
+
+class ScanImportError(ScanFormatError):
+    """A PNG, JPEG or ``.npy`` file cannot be imported as a scan."""
+
+    hint = (
+        "Screener imports 8- or 16-bit greyscale or pseudo-colour PNG/JPEG images and "
+        "(rows, columns, 2) dual-energy .npy arrays (docs/scan-format.md, Imports)."
+    )
+
+
+class UnsupportedFileError(ScanImportError):
+    """The file is none of the kinds Screener reads: scan (HDF5), PNG, JPEG or .npy."""
+
+
+class CorruptImageError(ScanImportError):
+    """An image or array file is damaged: its data cannot be decoded."""
+
+    hint = "The file is damaged: copy or export it again from its source."
+
+
+class UnsupportedImageLayoutError(ScanImportError):
+    """An image or array that decodes but whose layout cannot be imported: bit depth,
+    number of colour channels, or array shape."""

@@ -39,20 +39,30 @@ def make_synthetic_scan(
     shape: tuple[int, int] = (40, 64),
     full_scale: float | None = None,
     seed: int = 0,
+    kind: str | None = None,
 ) -> tuple[Scan, GroundTruth | None]:
-    """A scan of random transmission images (and, if asked, labels for each view)."""
+    """A scan of random transmission images (and, if asked, labels for each view).
+
+    ``kind`` (a ``SourceKind`` value) defaults to simulated-dual-energy with ``truth``,
+    else dual-energy; single-energy and pseudo-colour scans get no ``low`` channel, and
+    pseudo-colour ones a random ``material_class`` (0..4).
+    """
     rng = np.random.default_rng(seed)
     scale = 1.0 if dtype == "float32" else (full_scale or 4095.0)
+    source_kind = SourceKind(kind) if kind is not None else (
+        SourceKind.SIMULATED_DUAL_ENERGY if truth else SourceKind.DUAL_ENERGY)
     names = ("top", "side", "front", "back")
     made = tuple(
         View(
             name=names[i],
             high=_channel(rng, shape, dtype, scale),
-            low=_channel(rng, shape, dtype, scale),
+            low=_channel(rng, shape, dtype, scale) if source_kind.is_dual_energy else None,
             full_scale=scale,
             pixel_pitch_mm=(0.8 + 0.1 * i, 1.25),
             belt_direction=BeltDirection.LEFT_TO_RIGHT if i % 2 == 0
             else BeltDirection.RIGHT_TO_LEFT,
+            material_class=rng.integers(0, 5, size=shape, dtype=np.uint8)
+            if source_kind is SourceKind.PSEUDO_COLOUR else None,
         )
         for i in range(views)
     )
@@ -62,7 +72,7 @@ def make_synthetic_scan(
         lane="lane-3",
         acquired_at=datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
         source="synthetic test fixture 1.0",
-        source_kind=SourceKind.SIMULATED_DUAL_ENERGY if truth else SourceKind.DUAL_ENERGY,
+        source_kind=source_kind,
         scanner_profile="cabin-160kV",
         channel_low="160 kV, front layer 0.4 mm CsI",
         channel_high="160 kV, rear layer 4 mm GOS, 0.6 mm Cu filter",

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from screener.errors import (
+    ChannelUnavailableError,
     InvalidMetadataError,
     MissingFieldError,
     NonFiniteValueError,
@@ -29,13 +30,17 @@ from screener.errors import (
 )
 from screener.scan import (
     FORMAT_VERSION,
+    Capability,
     GroundTruth,
     Scan,
     ScanLimits,
     ScanMetadata,
+    SourceKind,
     View,
+    missing_capabilities,
     read_ground_truth,
     read_scan,
+    validate_scan,
     write_scan,
 )
 from screener.scan.hdf5 import has_ground_truth
@@ -55,8 +60,11 @@ def assert_same_scan(a: Scan, b: Scan) -> None:
         assert va.full_scale == vb.full_scale
         assert va.pixel_pitch_mm == vb.pixel_pitch_mm
         assert va.belt_direction == vb.belt_direction
-        for channel in ("high", "low"):
+        for channel in ("high", "low", "material_class"):
             xa, xb = getattr(va, channel), getattr(vb, channel)
+            assert (xa is None) == (xb is None), channel
+            if xa is None:
+                continue
             assert xa.dtype == xb.dtype
             assert xa.shape == xb.shape
             assert xa.tobytes() == xb.tobytes()  # bit-exact, NaN-safe comparison
@@ -507,7 +515,7 @@ def test_bad_belt_direction(edited: Callable[..., Path]) -> None:
 
 
 def test_bad_source_kind(edited: Callable[..., Path]) -> None:
-    path = edited(lambda f: f.attrs.__setitem__("source_kind", "single-energy"))
+    path = edited(lambda f: f.attrs.__setitem__("source_kind", "triple-energy"))
     expect(InvalidMetadataError, path, "/@source_kind")
 
 
@@ -654,7 +662,8 @@ def _writer_refuses(tmp_path: Path, scan: Scan, error: type[ScanFormatError],
 def _with_view(scan: Scan, **changes: object) -> Scan:
     view = scan.views[0]
     fields = {k: getattr(view, k) for k in ("name", "high", "low", "full_scale",
-                                             "pixel_pitch_mm", "belt_direction")}
+                                             "pixel_pitch_mm", "belt_direction",
+                                             "material_class")}
     return Scan(scan.metadata, (View(**{**fields, **changes}), *scan.views[1:]))  # type: ignore[arg-type]
 
 
@@ -686,3 +695,152 @@ def test_writer_refuses_bad_arrays(make_scan: MakeScan, tmp_path: Path) -> None:
                     "/views/0/high")
     _writer_refuses(tmp_path, _with_view(scan, high=low[:0], low=low[:0]),
                     InvalidMetadataError, "/views/0/high")
+
+
+# --------------------------------------------------------------------------- source kinds
+
+
+@pytest.mark.parametrize("kind", [k.value for k in SourceKind])
+@pytest.mark.parametrize("dtype", ["uint16", "float32"])
+def test_every_kind_round_trips_bit_exactly(make_scan: MakeScan, tmp_path: Path, kind: str,
+                                            dtype: str) -> None:
+    scan, _ = make_scan(kind=kind, dtype=dtype, views=2)
+    path = write_scan(tmp_path / "kind.h5", scan)
+    back = read_scan(path)
+    assert back.metadata.source_kind == SourceKind(kind)
+    assert_same_scan(scan, back)
+    with h5py.File(path) as f:
+        assert set(f["views/0"]) == {"high"} | (
+            {"low"} if SourceKind(kind).is_dual_energy else set()) | (
+            {"material_class"} if kind == "pseudo-colour" else set())
+    first = path.read_bytes()
+    assert write_scan(tmp_path / "again.h5", back).read_bytes() == first
+
+
+def test_single_energy_view_has_no_low_channel(make_scan: MakeScan) -> None:
+    scan, _ = make_scan(kind="single-energy")
+    view = scan.views[0]
+    assert view.low is None and view.material_class is None
+    assert not view.has_dual_energy and not scan.has_dual_energy
+    assert view.channels == ("high",)
+    assert view.transmission("high").dtype == np.float32
+    with pytest.raises(ChannelUnavailableError, match="has no low-energy channel"):
+        view.transmission("low")
+    missing = missing_capabilities(scan)
+    assert missing[Capability.DUAL_ENERGY] == (
+        "single-energy image: material colours need a low-energy channel")
+    assert set(missing) == {"dual_energy", "material_class"}
+    assert scan.missing_capabilities == missing
+
+
+def test_capabilities_of_each_kind(make_scan: MakeScan) -> None:
+    for kind in ("dual-energy", "simulated-dual-energy"):
+        scan, _ = make_scan(kind=kind)
+        assert scan.has_dual_energy and missing_capabilities(scan) == {}
+    pseudo, _ = make_scan(kind="pseudo-colour", full_scale=255.0)
+    assert set(missing_capabilities(pseudo)) == {"dual_energy", "measured_transmission"}
+    assert all(reason.startswith("pseudo-colour export: ")
+               for reason in missing_capabilities(pseudo).values())
+    assert pseudo.views[0].material_class is not None
+
+
+def _strip(f: h5py.File, name: str) -> None:
+    for index in f["views"]:
+        del f["views"][index][name]
+
+
+@pytest.mark.parametrize("kind", ["dual-energy", "simulated-dual-energy"])
+def test_dual_energy_needs_low(edited: Callable[..., Path], kind: str) -> None:
+    path = edited(lambda f: _strip(f, "low"), kind=kind, views=2)
+    err = expect(MissingFieldError, path, "/views/0/low")
+    assert kind in str(err)
+
+
+@pytest.mark.parametrize("kind", ["single-energy", "pseudo-colour"])
+def test_low_must_be_absent_without_dual_energy(edited: Callable[..., Path], kind: str) -> None:
+    def edit(f: h5py.File) -> None:
+        f["views/0"].create_dataset("low", data=f["views/0/high"][()])
+
+    err = expect(InvalidMetadataError, edited(edit, kind=kind), "/views/0/low")
+    assert "must be absent" in str(err)
+
+
+def test_source_kind_changed_to_single_energy_under_dual_data(
+        edited: Callable[..., Path]) -> None:
+    path = edited(lambda f: f.attrs.__setitem__("source_kind", "single-energy"))
+    expect(InvalidMetadataError, path, "/views/0/low")
+
+
+def test_pseudo_colour_needs_material_class(edited: Callable[..., Path]) -> None:
+    path = edited(lambda f: _strip(f, "material_class"), kind="pseudo-colour")
+    expect(MissingFieldError, path, "/views/0/material_class")
+
+
+@pytest.mark.parametrize("kind", ["dual-energy", "simulated-dual-energy", "single-energy"])
+def test_material_class_only_for_pseudo_colour(edited: Callable[..., Path], kind: str) -> None:
+    def edit(f: h5py.File) -> None:
+        f["views/0"].create_dataset("material_class", data=np.zeros((40, 64), np.uint8))
+
+    err = expect(InvalidMetadataError, edited(edit, kind=kind), "/views/0/material_class")
+    assert "pseudo-colour" in str(err)
+
+
+@pytest.mark.parametrize(("data", "error"), [
+    (np.zeros((40, 64), np.uint16), WrongDtypeError),
+    (np.zeros((40, 64), np.int8), WrongDtypeError),
+    (np.zeros((40, 63), np.uint8), ShapeMismatchError),
+    (np.zeros((40, 64, 1), np.uint8), WrongRankError),
+    (np.full((40, 64), 5, np.uint8), ValueOutOfRangeError),
+])
+def test_bad_material_class(edited: Callable[..., Path], data: np.ndarray,
+                            error: type[ScanFormatError]) -> None:
+    path = edited(lambda f: replace(f["views/0"], "material_class", data), kind="pseudo-colour")
+    expect(error, path, "/views/0/material_class")
+
+
+def test_material_class_soft_link_is_refused(edited: Callable[..., Path]) -> None:
+    def edit(f: h5py.File) -> None:
+        del f["views/1/material_class"]
+        f["views/1"]["material_class"] = h5py.SoftLink("/views/0/material_class")
+
+    expect(InvalidMetadataError, edited(edit, kind="pseudo-colour", views=2),
+           "/views/1/material_class")
+
+
+def test_material_class_read_after_size_cap(edited: Callable[..., Path],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    path = edited(lambda f: None, kind="pseudo-colour")
+
+    def no_pixel_reads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pixel data was read before the size cap was checked")
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", no_pixel_reads)
+    expect(ScanTooLargeError, path, "/views/0/high",
+           lambda p: read_scan(p, ScanLimits(max_view_pixels=100)))
+
+
+def test_writer_refuses_channels_that_contradict_the_kind(make_scan: MakeScan,
+                                                          tmp_path: Path) -> None:
+    dual, _ = make_scan()
+    _writer_refuses(tmp_path, _with_view(dual, low=None), MissingFieldError, "/views/0/low")
+    _writer_refuses(tmp_path, _with_view(dual, material_class=np.zeros((40, 64), np.uint8)),
+                    InvalidMetadataError, "/views/0/material_class")
+    single, _ = make_scan(kind="single-energy")
+    _writer_refuses(tmp_path, _with_view(single, low=single.views[0].high),
+                    InvalidMetadataError, "/views/0/low")
+    pseudo, _ = make_scan(kind="pseudo-colour")
+    _writer_refuses(tmp_path, _with_view(pseudo, material_class=None), MissingFieldError,
+                    "/views/0/material_class")
+    _writer_refuses(tmp_path, _with_view(pseudo, material_class=np.full((40, 64), 7, np.uint8)),
+                    ValueOutOfRangeError, "/views/0/material_class")
+    _writer_refuses(tmp_path, _with_view(pseudo, material_class=np.zeros((40, 64), bool)),
+                    WrongDtypeError, "/views/0/material_class")
+
+
+def test_validate_scan_names_the_given_path(make_scan: MakeScan, tmp_path: Path) -> None:
+    single, _ = make_scan(kind="single-energy")
+    validate_scan(single, tmp_path / "x.png")
+    bad = _with_view(single, low=single.views[0].high)
+    with pytest.raises(InvalidMetadataError) as info:
+        validate_scan(bad, tmp_path / "x.png")
+    assert info.value.path == tmp_path / "x.png" and info.value.field == "/views/0/low"

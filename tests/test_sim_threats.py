@@ -10,7 +10,9 @@ import pytest
 from screener.sim import labels
 from screener.sim.geometry import Part, Pose, SceneObject, random_rotation
 from screener.sim.items import threats
-from screener.sim.items.parts import bounds, corners, soundness
+from screener.sim.items.parts import bounds, corners
+from screener.sim.items.pistols import Pistol
+from screener.sim.items.soundness import soundness
 from screener.sim.projection import MASK_THRESHOLD_MM, ViewGeometry, project
 
 SEEDS = range(6)
@@ -108,7 +110,7 @@ def test_projected_mass_thickness_is_never_negative(name):
 
 
 def test_a_barrel_bore_makes_its_axis_thinner_than_a_solid_rod():
-    pistol = threats._Pistol(np.random.default_rng(5))
+    pistol = Pistol(np.random.default_rng(5))
     barrel = pistol.barrel(chambered=False)
     solid = [p for p in barrel if not p.negative]
     view = ViewGeometry.top((120, 500), (0.25, 0.5))

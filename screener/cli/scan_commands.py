@@ -1,4 +1,8 @@
-"""``screener scan info`` and ``screener scan store``."""
+"""``screener scan info`` and ``screener scan store``.
+
+Both take native scan files and the files :func:`screener.scan.load_any` imports (PNG,
+JPEG, ``.npy``); ``store`` keeps an imported file as the native .h5 written from it.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +14,49 @@ from typing import Any
 import numpy as np
 
 from screener.config import Settings
-from screener.scan import FORMAT_VERSION, Scan, ScanStore, file_sha256, read_scan
+from screener.scan import (
+    FORMAT_VERSION,
+    Scan,
+    ScanStore,
+    file_kind,
+    file_sha256,
+    load_any,
+    missing_capabilities,
+)
 from screener.scan.hdf5 import has_ground_truth
+
+_FILE_TYPES = {"png": "PNG image", "jpeg": "JPEG image", "npy": ".npy array"}
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scan = commands.add_parser("scan", help="inspect and store scan files")
     actions = scan.add_subparsers(dest="action", required=True, metavar="ACTION")
-    info = actions.add_parser("info", help="validate a scan file and print a summary")
+    info = actions.add_parser(
+        "info", help="validate a scan file (or import a PNG/JPEG/.npy) and print a summary"
+    )
     info.add_argument("file", type=Path)
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
     info.set_defaults(run=run_info)
-    store = actions.add_parser("store", help="validate scan files and add them to the store")
+    store = actions.add_parser(
+        "store", help="validate scan files and add them to the store (PNG/JPEG/.npy are "
+        "imported and stored as native .h5 scans)"
+    )
     store.add_argument("files", type=Path, nargs="+")
     store.add_argument("--store", type=Path, help="store folder (default: <home>/scans)")
     store.set_defaults(run=run_store)
 
 
-def summarise(path: Path, scan: Scan) -> dict[str, Any]:
-    """What `scan info` prints, as data."""
+def summarise(path: Path, scan: Scan, kind: str = "scan") -> dict[str, Any]:
+    """What `scan info` prints, as data. ``kind`` is :func:`screener.scan.file_kind`'s."""
     meta = scan.metadata
+    native = kind == "scan"
     return {
         "file": str(path),
+        "file_type": "screener scan (HDF5)" if native else
+        f"{_FILE_TYPES[kind]}, imported (`scan store` stores it as a native .h5 scan)",
         "sha256": file_sha256(path),
         "bytes": path.stat().st_size,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if native else None,
         "bag_id": meta.bag_id,
         "station": meta.station,
         "lane": meta.lane,
@@ -54,33 +76,47 @@ def summarise(path: Path, scan: Scan) -> dict[str, Any]:
                 "pixel_pitch_mm": list(v.pixel_pitch_mm),
                 "belt_direction": v.belt_direction.value,
                 "mean_transmission_high": round(float(np.mean(v.transmission("high"))), 4),
-                "mean_transmission_low": round(float(np.mean(v.transmission("low"))), 4),
+                "mean_transmission_low": round(float(np.mean(v.transmission("low"))), 4)
+                if v.has_dual_energy else None,
+                "material_class": v.material_class is not None,
             }
             for v in scan.views
         ],
-        "ground_truth": has_ground_truth(path),
+        "missing_capabilities": missing_capabilities(scan),
+        "ground_truth": native and has_ground_truth(path),
     }
 
 
 def run_info(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    scan = read_scan(args.file, settings.scan_limits)
-    summary = summarise(args.file, scan)
+    kind = file_kind(args.file)
+    scan = load_any(args.file, settings.scan_limits)
+    summary = summarise(args.file, scan, kind)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     for key, value in summary.items():
-        if key == "views":
+        if key in ("views", "missing_capabilities"):
             continue
         if key == "ground_truth":
             value = "present (simulator labels; never shown to screeners)" if value else "none"
+        if key == "format_version" and value is None:
+            value = "none (not a native scan file)"
         print(f"{key:16s} {value}")
+    missing = summary["missing_capabilities"]
+    if not missing:
+        print(f"{'missing':16s} none")
+    for name, reason in missing.items():
+        print(f"{'missing':16s} {name}: {reason}")
     for v in summary["views"]:
+        low = "none" if v["mean_transmission_low"] is None else \
+            f"{v['mean_transmission_low']:.3f}"
+        extra = ", material classes from colour" if v["material_class"] else ""
         print(
             f"view {v['name']:10s} {v['rows']} x {v['columns']} {v['dtype']} "
             f"(full scale {v['full_scale']:g}), pitch {v['pixel_pitch_mm'][0]:g} x "
             f"{v['pixel_pitch_mm'][1]:g} mm, belt {v['belt_direction']}, mean T high "
-            f"{v['mean_transmission_high']:.3f} low {v['mean_transmission_low']:.3f}"
+            f"{v['mean_transmission_high']:.3f} low {low}{extra}"
         )
     return 0
 
@@ -89,6 +125,14 @@ def run_store(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     store = ScanStore(args.store or settings.scan_store, settings.scan_limits)
     for path in args.files:
-        sha = store.add(path)
-        print(f"{sha}  {path} -> {store.path_for(sha)}")
+        kind = file_kind(path)
+        if kind == "scan":
+            sha = store.add(path)
+            print(f"{sha}  {path} -> {store.path_for(sha)}")
+            continue
+        scan = load_any(path, settings.scan_limits)
+        sha = store.add_scan(scan)
+        print(f"{sha}  {path} -> {store.path_for(sha)} (imported {_FILE_TYPES[kind]} as a "
+              f"{scan.metadata.source_kind.value} scan, stored as a native .h5 written by "
+              "write_scan)")
     return 0

@@ -37,6 +37,7 @@ from screener.errors import (
 )
 from screener.scan.model import (
     CHANNEL_DTYPES,
+    MATERIAL_CLASS_MAX,
     BeltDirection,
     Channel,
     GroundTruth,
@@ -82,8 +83,7 @@ def write_scan(path: Path | str, scan: Scan, truth: GroundTruth | None = None) -
     renamed. Invalid arrays are refused with the same errors the reader raises.
     """
     target = Path(path)
-    for index, view in enumerate(scan.views):
-        _check_view_arrays(target, f"/views/{index}", view.high, view.low, view.full_scale)
+    validate_scan(scan, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".writing-", suffix=".h5", dir=target.parent)
     os.close(fd)
@@ -105,6 +105,27 @@ def write_scan(path: Path | str, scan: Scan, truth: GroundTruth | None = None) -
     return target
 
 
+def validate_scan(scan: Scan, path: Path | str = "<scan in memory>") -> None:
+    """Check a :class:`Scan` against the format, as ``write_scan`` does before writing.
+
+    Raises the reader's typed errors, naming ``path`` and the field (``/views/0/low``...):
+    every view's arrays, and that its channels match ``source_kind`` (``low`` present
+    exactly for dual-energy kinds, ``material_class`` exactly for pseudo-colour).
+    """
+    target = Path(path)
+    kind = scan.metadata.source_kind
+    if not scan.views:
+        raise MissingFieldError(target, "/views", "holds no view")
+    for index, view in enumerate(scan.views):
+        field = f"/views/{index}"
+        _check_kind_fields(target, field, kind, has_low=view.low is not None,
+                           has_material=view.material_class is not None)
+        _check_view_arrays(target, field, view.high, view.low, view.full_scale)
+        if view.material_class is not None:
+            _check_material_class(target, f"{field}/material_class", view.material_class,
+                                  view.shape)
+
+
 def _write_metadata(f: h5py.File, meta: ScanMetadata) -> None:
     f.attrs["format"] = FORMAT_NAME
     f.attrs["format_version"] = np.int64(FORMAT_VERSION)
@@ -121,10 +142,12 @@ def _write_view(group: h5py.Group, view: View) -> None:
     group.attrs["belt_direction"] = view.belt_direction.value
     group.attrs["full_scale"] = np.float64(view.full_scale)
     chunks = (min(CHUNK_EDGE, view.shape[0]), min(CHUNK_EDGE, view.shape[1]))
-    for channel in ("high", "low"):
-        group.create_dataset(
-            channel, data=getattr(view, channel), chunks=chunks, track_times=False, **_COMPRESSION
-        )
+    arrays = {"high": view.high, "low": view.low, "material_class": view.material_class}
+    for name, data in arrays.items():
+        if data is not None:
+            group.create_dataset(
+                name, data=data, chunks=chunks, track_times=False, **_COMPRESSION
+            )
 
 
 def _write_truth(f: h5py.File, scan: Scan, truth: GroundTruth) -> None:
@@ -153,7 +176,7 @@ def read_scan(path: Path | str, limits: ScanLimits | None = None) -> Scan:
     source = Path(path)
     with _open(source) as f:
         metadata = _read_metadata(source, f)
-        views = _read_views(source, f, limits)
+        views = _read_views(source, f, limits, metadata.source_kind)
     return Scan(metadata, views)
 
 
@@ -238,38 +261,52 @@ def _read_metadata(path: Path, f: h5py.File) -> ScanMetadata:
     return ScanMetadata(acquired_at=acquired, source_kind=kind, **texts)
 
 
-def _read_views(path: Path, f: h5py.File, limits: ScanLimits) -> tuple[View, ...]:
+def _read_views(path: Path, f: h5py.File, limits: ScanLimits,
+                kind: SourceKind) -> tuple[View, ...]:
     group = _require_group(path, f, "/views")
     keys = _ordered_children(path, group, "/views")
     if not keys:
         raise MissingFieldError(path, "/views", "holds no view")
     if len(keys) > limits.max_views:
         raise ScanTooLargeError(path, "/views", f"{len(keys)} views, cap is {limits.max_views}")
-    views = tuple(_read_view(path, group[key], f"/views/{key}", limits) for key in keys)
+    views = tuple(
+        _read_view(path, group[key], f"/views/{key}", limits, kind) for key in keys
+    )
     names = [v.name for v in views]
     if len(set(names)) != len(names):
         raise InvalidMetadataError(path, "/views", f"view names repeat: {names}")
     return views
 
 
-def _read_view(path: Path, group: Any, field: str, limits: ScanLimits) -> View:
+def _read_view(path: Path, group: Any, field: str, limits: ScanLimits,
+               kind: SourceKind) -> View:
     if not isinstance(group, h5py.Group):
-        raise MissingFieldError(path, field, "must be a group holding 'high' and 'low'")
+        raise MissingFieldError(path, field, "must be a group holding the channel datasets")
     name = _text_attr(path, group, field, "name")
     if not name.strip():
         raise InvalidMetadataError(path, f"{field}/@name", "is empty")
     pitch = _pitch(path, group, field)
     belt = _enum_attr(path, group, field, "belt_direction", BeltDirection)
-    datasets = {ch: _channel_dataset(path, group, f"{field}/{ch}", ch) for ch in ("high", "low")}
-    high_ds, low_ds = datasets["high"], datasets["low"]
-    if high_ds.shape != low_ds.shape:
+    high_ds = _channel_dataset(path, group, f"{field}/high", "high")
+    _check_kind_fields(path, field, kind, has_low=_has_link(group, "low"),
+                       has_material=_has_link(group, "material_class"))
+    low_ds = _channel_dataset(path, group, f"{field}/low", "low") if kind.is_dual_energy else None
+    if low_ds is not None and high_ds.shape != low_ds.shape:
         raise ShapeMismatchError(
             path, f"{field}/low", f"shape {low_ds.shape} differs from high {high_ds.shape}"
         )
-    if high_ds.dtype != low_ds.dtype:
+    if low_ds is not None and high_ds.dtype != low_ds.dtype:
         raise WrongDtypeError(
             path, f"{field}/low", f"dtype {low_ds.dtype} differs from high {high_ds.dtype}"
         )
+    material_ds = None
+    if kind.has_material_class:
+        material_ds = _material_dataset(path, group, f"{field}/material_class")
+        if material_ds.shape != high_ds.shape:
+            raise ShapeMismatchError(
+                path, f"{field}/material_class",
+                f"shape {material_ds.shape} differs from high {high_ds.shape}",
+            )
     rows, cols = high_ds.shape
     if rows < 1 or cols < 1:
         raise InvalidMetadataError(path, f"{field}/high", f"empty image {high_ds.shape}")
@@ -280,9 +317,74 @@ def _read_view(path: Path, group: Any, field: str, limits: ScanLimits) -> View:
         )
     full_scale = _full_scale(path, group, field, high_ds.dtype)
     high: Channel = high_ds[()]
-    low: Channel = low_ds[()]
+    low: Channel | None = None if low_ds is None else low_ds[()]
     _check_view_arrays(path, field, high, low, full_scale)
-    return View(name, high, low, full_scale, pitch, belt)
+    material: NDArray[np.uint8] | None = None
+    if material_ds is not None:
+        material = material_ds[()]
+        _check_material_class(path, f"{field}/material_class", material, high.shape)
+    return View(name, high, low, full_scale, pitch, belt, material)
+
+
+def _has_link(group: h5py.Group, name: str) -> bool:
+    """Whether ``name`` exists in ``group`` as any kind of link, even a dangling one."""
+    return group.get(name, getlink=True) is not None
+
+
+def _check_kind_fields(path: Path, field: str, kind: SourceKind, *, has_low: bool,
+                       has_material: bool) -> None:
+    """``low`` exactly for dual-energy kinds, ``material_class`` exactly for pseudo-colour."""
+    if kind.is_dual_energy and not has_low:
+        raise MissingFieldError(
+            path, f"{field}/low", f"dataset missing; required when source_kind is {kind.value}"
+        )
+    if not kind.is_dual_energy and has_low:
+        raise InvalidMetadataError(
+            path, f"{field}/low",
+            f"must be absent when source_kind is {kind.value} (a {kind.value} scan has no "
+            "low-energy channel)",
+        )
+    if kind.has_material_class and not has_material:
+        raise MissingFieldError(
+            path, f"{field}/material_class",
+            f"dataset missing; required when source_kind is {kind.value}",
+        )
+    if not kind.has_material_class and has_material:
+        raise InvalidMetadataError(
+            path, f"{field}/material_class",
+            f"allowed only when source_kind is {SourceKind.PSEUDO_COLOUR.value}, "
+            f"not {kind.value}",
+        )
+
+
+def _material_dataset(path: Path, group: h5py.Group, field: str) -> h5py.Dataset:
+    _require_hard_link(path, group, "material_class", field)
+    ds = group.get("material_class")
+    if not isinstance(ds, h5py.Dataset):
+        raise MissingFieldError(path, field, "dataset missing")
+    if ds.external or ds.is_virtual:
+        raise InvalidMetadataError(path, field, "data must be stored inside the file")
+    if ds.ndim != 2:
+        raise WrongRankError(path, field, f"must be 2-D (rows, columns), found {ds.ndim}-D")
+    if ds.dtype != np.uint8:
+        raise WrongDtypeError(path, field, f"dtype {ds.dtype}, must be uint8")
+    return ds
+
+
+def _check_material_class(path: Path, field: str, data: NDArray[Any],
+                          shape: tuple[int, ...]) -> None:
+    """The material-class checks shared by the writer and the reader."""
+    if data.ndim != 2:
+        raise WrongRankError(path, field, f"must be 2-D (rows, columns), found {data.ndim}-D")
+    if data.dtype != np.uint8:
+        raise WrongDtypeError(path, field, f"dtype {data.dtype}, must be uint8")
+    if data.shape != shape:
+        raise ShapeMismatchError(path, field, f"shape {data.shape} != high {shape}")
+    peak = int(data.max()) if data.size else 0
+    if peak > MATERIAL_CLASS_MAX:
+        raise ValueOutOfRangeError(
+            path, field, f"class {peak} found; codes are 0..{MATERIAL_CLASS_MAX}"
+        )
 
 
 def _channel_dataset(path: Path, group: h5py.Group, field: str, channel: str) -> h5py.Dataset:
@@ -301,10 +403,12 @@ def _channel_dataset(path: Path, group: h5py.Group, field: str, channel: str) ->
     return ds
 
 
-def _check_view_arrays(path: Path, field: str, high: Channel, low: Channel,
+def _check_view_arrays(path: Path, field: str, high: Channel, low: Channel | None,
                        full_scale: float) -> None:
     """The pixel checks shared by the writer and the reader."""
     for channel, data in (("high", high), ("low", low)):
+        if data is None:
+            continue
         where = f"{field}/{channel}"
         if data.ndim != 2:
             raise WrongRankError(path, where, f"must be 2-D (rows, columns), found {data.ndim}-D")
@@ -320,6 +424,8 @@ def _check_view_arrays(path: Path, field: str, high: Channel, low: Channel,
                 raise ValueOutOfRangeError(
                     path, where, f"value {peak} exceeds full_scale {full_scale:g}"
                 )
+    if low is None:
+        return
     if high.shape != low.shape:
         raise ShapeMismatchError(path, f"{field}/low", f"shape {low.shape} != high {high.shape}")
     if high.dtype != low.dtype:

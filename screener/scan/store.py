@@ -21,7 +21,7 @@ from screener.errors import (
     ScanStoreError,
     StoredScanCorruptedError,
 )
-from screener.scan.hdf5 import ScanLimits, read_scan
+from screener.scan.hdf5 import ScanLimits, read_scan, write_scan
 from screener.scan.model import Scan
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -94,6 +94,16 @@ class ScanStore:
             return sha
         finally:
             tmp.unlink(missing_ok=True)
+
+    def add_scan(self, scan: Scan) -> str:
+        """Write ``scan`` as a native file (``write_scan``) and store it; returns its sha256.
+
+        This is how an imported PNG, JPEG or .npy enters the store: as the bytes of the
+        native .h5 file written from it, never as the source file's bytes.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".importing-", dir=self.root) as folder:
+            return self.add(write_scan(Path(folder) / "scan.h5", scan))
 
     def open(self, sha256: str) -> Scan:
         """Read a stored scan after checking its bytes still hash to its name."""

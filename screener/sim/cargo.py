@@ -23,7 +23,8 @@ import numpy as np
 from screener.errors import SimulationError
 from screener.sim.containers import InnerVolume
 from screener.sim.geometry import Cylinder, Part, Pose, SceneObject, box
-from screener.sim.items.benign import hollow, moved, part, rod, tube
+from screener.sim.items.parts import STEEL, corners, hollow, part, place, rod_between, tube_between
+from screener.sim.items.random_draws import uniform
 from screener.sim.packing import Scene, oriented_box
 from screener.sim.projection import ViewGeometry
 
@@ -37,11 +38,6 @@ CONTAINER_20FT_MM = (6058.0, 2438.0, 2591.0)
 
 _X_MAX, _Z_MAX = 12000.0, 4000.0
 _MARGIN = 100.0
-_STEEL = "iron"
-
-
-def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
-    return float(rng.uniform(lo, hi))
 
 
 # --------------------------------------------------------------------------------------
@@ -61,16 +57,16 @@ def _wheel_set(x: float, y_side: float, radius: float, width: float) -> list[Par
     centre = (x, y_side, radius)
     # Tyre: a rubber ring; the carcass is hollow, so its bulk density is a fraction.
     parts += hollow(Cylinder(radius, radius, width), Cylinder(rim_r + 1, rim_r + 1, width - 0.2),
-                    "rubber", centre, along_y, scale=0.45)
+                    "rubber", centre, along_y, density_scale=0.45)
     # Rim barrel, wheel disc with its centre hole, and the brake drum and hub inside.
     parts += hollow(Cylinder(rim_r, rim_r, width), Cylinder(rim_r - 6, rim_r - 6, width - 0.2),
-                    _STEEL, centre, along_y)
+                    STEEL, centre, along_y)
     disc_y = y_side + math.copysign(width / 2 - 10, y_side)
     parts += hollow(Cylinder(rim_r - 6.1, rim_r - 6.1, 12.0), Cylinder(110.0, 110.0, 11.98),
-                    _STEEL, (x, disc_y, radius), along_y)
+                    STEEL, (x, disc_y, radius), along_y)
     drum_y = y_side - math.copysign(20.0, y_side)
     parts += hollow(Cylinder(rim_r - 40, rim_r - 40, width - 60),
-                    Cylinder(rim_r - 52, rim_r - 52, width - 80), _STEEL,
+                    Cylinder(rim_r - 52, rim_r - 52, width - 80), STEEL,
                     (x, drum_y, radius), along_y)
     return parts
 
@@ -80,57 +76,57 @@ def _trailer(rng: np.random.Generator, x0: float, deck: float,
     """A skeletal trailer from x0 (front) with its deck top at ``deck``; returns (objects,
     x where the container's front goes)."""
     objects: list[SceneObject] = []
-    beam_h = _u(rng, 380, 460)
+    beam_h = uniform(rng, 380, 460)
     frame: list[Part] = []
     for s in (-1, 1):  # two I-beams: web and flanges
         y = s * 480.0
-        frame.append(part(box(length, 9.0, beam_h - 32), _STEEL, (x0 + length / 2, y,
-                                                                  deck - beam_h / 2)))
+        frame.append(part(box(length, 9.0, beam_h - 32), STEEL, (x0 + length / 2, y,
+                                                                 deck - beam_h / 2)))
         for z in (deck - 8.0, deck - beam_h + 8.0):
-            frame.append(part(box(length, 160.0, 16.0), _STEEL,
+            frame.append(part(box(length, 160.0, 16.0), STEEL,
                               (x0 + length / 2, y, z)))
     # Cross members: rectangular tubes across the frame (the rays run along them).
     n_cross = int(length // 1100)
     for k in range(n_cross):
         x = x0 + 300 + k * (length - 600) / max(n_cross - 1, 1)
-        frame += hollow(box(100.0, 800.0, 120.0), box(90.0, 799.0, 110.0), _STEEL,
+        frame += hollow(box(100.0, 800.0, 120.0), box(90.0, 799.0, 110.0), STEEL,
                         (x, 0, deck - beam_h / 2))
     # Container bolsters with twist locks at front and rear.
     for x in (x0 + 250, x0 + length - 150):
-        frame += hollow(box(160.0, 2440.0, 140.0), box(150.0, 2439.0, 130.0), _STEEL,
+        frame += hollow(box(160.0, 2440.0, 140.0), box(150.0, 2439.0, 130.0), STEEL,
                         (x, 0, deck - 70.0))
     # Kingpin plate and kingpin at the front, landing legs behind it.
-    frame.append(part(box(1200.0, 1000.0, 10.0), _STEEL,
+    frame.append(part(box(1200.0, 1000.0, 10.0), STEEL,
                       (x0 + 800, 0, deck - beam_h - 5.01)))
-    frame.append(rod(_STEEL, (x0 + 900, 0, deck - beam_h - 10.02),
-                     (x0 + 900, 0, deck - beam_h - 90), 45.0))
+    frame.append(rod_between((x0 + 900, 0, deck - beam_h - 10.02),
+                             (x0 + 900, 0, deck - beam_h - 90), 45.0, STEEL))
     leg_x = x0 + 1900
     for s in (-1, 1):
-        frame += tube(_STEEL, (leg_x, s * 450, deck - beam_h - 0.02), (leg_x, s * 450, 280.0),
-                      60.0, 5.0)
-        frame.append(part(box(250.0, 250.0, 12.0), _STEEL, (leg_x, s * 450, 270.0)))
+        frame += tube_between((leg_x, s * 450, deck - beam_h - 0.02), (leg_x, s * 450, 280.0),
+                              60.0, 5.0, STEEL)
+        frame.append(part(box(250.0, 250.0, 12.0), STEEL, (leg_x, s * 450, 270.0)))
     # Rear bumper (underrun guard) and lamp bar.
     rear = x0 + length
-    frame += hollow(box(100.0, 2300.0, 100.0), box(90.0, 2299.0, 90.0), _STEEL,
+    frame += hollow(box(100.0, 2300.0, 100.0), box(90.0, 2299.0, 90.0), STEEL,
                     (rear - 60, 0, 480.0))
     for s in (-1, 1):
-        frame.append(part(box(80.0, 80.0, deck - beam_h - 530), _STEEL,
+        frame.append(part(box(80.0, 80.0, deck - beam_h - 530), STEEL,
                           (rear - 60, s * 800, (deck - beam_h + 530) / 2)))
     objects.append(SceneObject("trailer_frame", tuple(frame)))
     # Axles near the rear with their wheel sets.
     n_axles = int(rng.integers(2, 4))
     spacing = 1310.0
-    radius = _u(rng, 500, 540)
+    radius = uniform(rng, 500, 540)
     twin = rng.random() < 0.5
     width = 2 * 280.0 + 40 if twin else 385.0
-    last = rear - _u(rng, 900, 1300)
+    last = rear - uniform(rng, 900, 1300)
     for k in range(n_axles):
         x = last - k * spacing
-        axle: list[Part] = tube(_STEEL, (x, -1000, radius), (x, 1000, radius), 70.0, 12.0)
+        axle: list[Part] = tube_between((x, -1000, radius), (x, 1000, radius), 70.0, 12.0, STEEL)
         for s in (-1, 1):
             axle += _wheel_set(x, s * (1000 + width / 2 + 20), radius, width)
             # leaf-spring hanger up to the beam
-            axle.append(part(box(120.0, 90.0, deck - beam_h - radius - 70.01), _STEEL,
+            axle.append(part(box(120.0, 90.0, deck - beam_h - radius - 70.01), STEEL,
                              (x, s * 480, (deck - beam_h + radius + 70) / 2)))
         objects.append(SceneObject("trailer_axle", tuple(axle)))
     return objects, x0 + 150.0
@@ -156,18 +152,18 @@ def _corrugated_wall(x0: float, x1: float, y_out: float, z0: float, z1: float) -
     y_o = y_out + inward * t / 2
     y_i = y_out + inward * (depth - t / 2)
     while x + 278.0 <= x1 + 1e-6:
-        parts.append(part(box(flat_out, t, h), _STEEL, (x + flat_out / 2, y_o, zc)))
+        parts.append(part(box(flat_out, t, h), STEEL, (x + flat_out / 2, y_o, zc)))
         xs = x + flat_out + slant / 2
-        parts.append(part(box(length - 2.2, t, h), _STEEL, (xs, (y_o + y_i) / 2, zc),
+        parts.append(part(box(length - 2.2, t, h), STEEL, (xs, (y_o + y_i) / 2, zc),
                           (0, 0, inward * angle)))
         xi = x + flat_out + slant + flat_in / 2
-        parts.append(part(box(flat_in, t, h), _STEEL, (xi, y_i, zc)))
+        parts.append(part(box(flat_in, t, h), STEEL, (xi, y_i, zc)))
         xs2 = x + flat_out + slant + flat_in + slant / 2
-        parts.append(part(box(length - 2.2, t, h), _STEEL, (xs2, (y_o + y_i) / 2, zc),
+        parts.append(part(box(length - 2.2, t, h), STEEL, (xs2, (y_o + y_i) / 2, zc),
                           (0, 0, -inward * angle)))
         x += 278.0
     if x1 - x > 1.0:  # a flat panel closes the wall
-        parts.append(part(box(x1 - x, t, h), _STEEL, ((x + x1) / 2, y_o, zc)))
+        parts.append(part(box(x1 - x, t, h), STEEL, ((x + x1) / 2, y_o, zc)))
     return parts
 
 
@@ -182,50 +178,50 @@ def _container(x0: float, z0: float) -> tuple[SceneObject, InnerVolume]:
     # Bottom side rails (C-channels), top side rails (square tubes).
     for s in (-1, 1):
         y = s * (half - 3.0)
-        parts.append(part(box(length - 2 * 178, 6.0, rail_h - 12), _STEEL,
+        parts.append(part(box(length - 2 * 178, 6.0, rail_h - 12), STEEL,
                           (x0 + length / 2, y, z0 + rail_h / 2)))
         for z in (z0 + 3.0, z0 + rail_h - 3.0):
-            parts.append(part(box(length - 2 * 178, 48.0, 6.0), _STEEL,
+            parts.append(part(box(length - 2 * 178, 48.0, 6.0), STEEL,
                               (x0 + length / 2, y - s * 27.01, z)))
         parts += hollow(box(length - 2 * 178, 60.0, 60.0), box(length - 2 * 178, 54.0, 54.0),
-                        _STEEL, (x0 + length / 2, s * (half - 30), z0 + height - 30))
+                        STEEL, (x0 + length / 2, s * (half - 30), z0 + height - 30))
     # Floor bearers (C-sections across, steel smeared over their outline), plywood floor.
     floor_z = z0 + rail_h - 28.0
     n_bearers = 19
     for k in range(n_bearers):
         x = x0 + 200 + k * (length - 400) / (n_bearers - 1)
-        parts.append(part(box(45.0, width - 2 * 60, 122.0), _STEEL,
-                          (x, 0, floor_z - 61.0 - 0.01), scale=0.17))
+        parts.append(part(box(45.0, width - 2 * 60, 122.0), STEEL,
+                          (x, 0, floor_z - 61.0 - 0.01), density_scale=0.17))
     parts.append(part(box(length - 2 * 20, width - 2 * 60, 28.0), "wood",
-                      (x0 + length / 2, 0, floor_z + 14.0), scale=1.15))
+                      (x0 + length / 2, 0, floor_z + 14.0), density_scale=1.15))
     # Corrugated side walls between the corner posts.
     wall_z0, wall_z1 = z0 + rail_h + 0.01, z0 + height - 60.01
     for s in (-1, 1):
         parts += _corrugated_wall(x0 + post + 0.01, x1 - post - 0.01, s * half, wall_z0,
                                   wall_z1)
     # Roof: a 2 mm sheet (shallow corrugation smeared in).
-    parts.append(part(box(length - 2 * post, width - 120, 20.0), _STEEL,
-                      (x0 + length / 2, 0, z0 + height - 12.0), scale=0.12))
+    parts.append(part(box(length - 2 * post, width - 120, 20.0), STEEL,
+                      (x0 + length / 2, 0, z0 + height - 12.0), density_scale=0.12))
     # Corner posts (hollow sections), corner castings.
     for x in (x0 + post / 2, x1 - post / 2):
         for s in (-1, 1):
             parts += hollow(box(post, post, height - 2 * 118), box(post - 12, post - 12,
-                                                                    height - 2 * 118 - 0.02),
-                            _STEEL, (x, s * (half - post / 2), z0 + height / 2))
+                                                                   height - 2 * 118 - 0.02),
+                            STEEL, (x, s * (half - post / 2), z0 + height / 2))
             for z in (z0 + 59.0, z0 + height - 59.0):
-                parts += hollow(box(178.0, 162.0, 118.0), box(150.0, 134.0, 90.0), _STEEL,
+                parts += hollow(box(178.0, 162.0, 118.0), box(150.0, 134.0, 90.0), STEEL,
                                 (x + math.copysign(14.0, x - x0 - length / 2), s * (half - 81),
                                  z))
     # Front wall (corrugated across: smeared) and rear doors with lock rods.
-    parts.append(part(box(36.0, width - 2 * post, height - rail_h - 60.02), _STEEL,
-                      (x0 + 18.0, 0, (wall_z0 + wall_z1) / 2), scale=0.08))
-    parts.append(part(box(40.0, width - 2 * post, height - rail_h - 60.02), _STEEL,
-                      (x1 - 20.0, 0, (wall_z0 + wall_z1) / 2), scale=0.07))
+    parts.append(part(box(36.0, width - 2 * post, height - rail_h - 60.02), STEEL,
+                      (x0 + 18.0, 0, (wall_z0 + wall_z1) / 2), density_scale=0.08))
+    parts.append(part(box(40.0, width - 2 * post, height - rail_h - 60.02), STEEL,
+                      (x1 - 20.0, 0, (wall_z0 + wall_z1) / 2), density_scale=0.07))
     for y in (-900.0, -350.0, 350.0, 900.0):
-        parts += tube(_STEEL, (x1 + 35, y, z0 + 200), (x1 + 35, y, z0 + height - 200), 16.5,
-                      3.0)
+        parts += tube_between((x1 + 35, y, z0 + 200), (x1 + 35, y, z0 + height - 200), 16.5,
+                              3.0, STEEL)
         for z in (z0 + 900, z0 + 1700):
-            parts.append(part(box(30.0, 60.0, 80.0), _STEEL, (x1 + 15.0 + 0.02, y + 60, z)))
+            parts.append(part(box(30.0, 60.0, 80.0), STEEL, (x1 + 15.0 + 0.02, y + 60, z)))
     container = SceneObject("container", tuple(parts))
     inner = InnerVolume(np.array([x0 + 60.0, -half + 60.0, floor_z + 28.01]),
                         np.array([x1 - 60.0, half - 60.0, z0 + height - 30.0]))
@@ -241,8 +237,8 @@ _CONTENTS: dict[str, tuple[tuple[str, float], ...]] = {
     "bottled_water": (("water", 0.62), ("polyethylene", 0.05)),
     "textiles": (("cotton", 0.55),),
     "paper_goods": (("paper", 0.55),),
-    "canned_food": (("water", 0.55), (_STEEL, 0.012), ("sugar", 0.1)),
-    "electronics": (("abs", 0.15), ("fr4", 0.03), (_STEEL, 0.01), ("copper", 0.004)),
+    "canned_food": (("water", 0.55), (STEEL, 0.012), ("sugar", 0.1)),
+    "electronics": (("abs", 0.15), ("fr4", 0.03), (STEEL, 0.01), ("copper", 0.004)),
     "tiles": (("ceramic", 0.5),),
 }
 
@@ -250,12 +246,12 @@ _CONTENTS: dict[str, tuple[tuple[str, float], ...]] = {
 def _pallet(x: float, z: float, size_x: float, size_y: float) -> list[Part]:
     """A wooden pallet: deck boards, three stringers, bottom boards (all at x..x+size_x)."""
     parts = [part(box(size_x, size_y, 22.0), "wood", (x + size_x / 2, 0, z + 144 - 11),
-                  scale=0.7)]
+                  density_scale=0.7)]
     for s in (-1, 0, 1):
         parts.append(part(box(size_x, 100.0, 78.0), "wood",
                           (x + size_x / 2, s * (size_y / 2 - 50), z + 22 + 39 + 0.01)))
     parts.append(part(box(size_x, size_y, 22.0), "wood", (x + size_x / 2, 0, z + 11),
-                      scale=0.5))
+                      density_scale=0.5))
     return parts
 
 
@@ -277,9 +273,9 @@ def _carton_pallet(rng: np.random.Generator, x: float, z: float, size_x: float,
             cz = z + 144 + 0.02 + (j + 0.5) * ch
             w, h = cw - 6, ch - 4
             parts += hollow(box(w, cy, h), box(w - 2 * wall, cy - 2 * wall, h - 2 * wall),
-                            "paper", (cx, 0, cz), scale=0.25)
+                            "paper", (cx, 0, cz), density_scale=0.25)
             fill = [part(box(w - 2 * wall - 0.2, cy - 2 * wall - 0.2, h - 2 * wall - 0.2),
-                         material, (cx, 0, cz), scale=scale)
+                         material, (cx, 0, cz), density_scale=scale)
                     for material, scale in _CONTENTS[content]]
             parts += fill
             hosts.append(tuple(fill))
@@ -292,11 +288,11 @@ def _sack_pallet(rng: np.random.Generator, x: float, z: float, size_x: float,
     parts = _pallet(x, z, size_x, size_y)
     zz = z + 144.02
     for _ in range(int(rng.integers(5, 9))):
-        t = _u(rng, 110, 150)
+        t = uniform(rng, 110, 150)
         for i in range(2):
             parts.append(part(box(size_x / 2 - 20, size_y - 60, t), material,
-                              (x + (i + 0.5) * size_x / 2 + _u(rng, -10, 10), 0, zz + t / 2),
-                              (0, 0, _u(rng, -0.02, 0.02)), scale=0.95))
+                              (x + (i + 0.5) * size_x / 2 + uniform(rng, -10, 10), 0, zz + t / 2),
+                              (0, 0, uniform(rng, -0.02, 0.02)), density_scale=0.95))
         zz += t + 0.5
     return SceneObject(f"cargo_sacks_{material}", tuple(parts))
 
@@ -304,36 +300,36 @@ def _sack_pallet(rng: np.random.Generator, x: float, z: float, size_x: float,
 def _machinery(rng: np.random.Generator, x: float, z: float, size_x: float) -> SceneObject:
     """A gearbox or machine base on a wooden skid: thick cast-iron housing, shafts, gears."""
     parts = [part(box(size_x, 1000.0, 100.0), "wood", (x + size_x / 2, 0, z + 50.0))]
-    hx, hy, hz = size_x - 100, _u(rng, 600, 900), _u(rng, 500, 900)
-    wall = _u(rng, 20, 35)
+    hx, hy, hz = size_x - 100, uniform(rng, 600, 900), uniform(rng, 500, 900)
+    wall = uniform(rng, 20, 35)
     cz = z + 100.02 + hz / 2
     cx = x + size_x / 2
-    parts += hollow(box(hx, hy, hz), box(hx - 2 * wall, hy - 2 * wall, hz - 2 * wall), _STEEL,
+    parts += hollow(box(hx, hy, hz), box(hx - 2 * wall, hy - 2 * wall, hz - 2 * wall), STEEL,
                     (cx, 0, cz))
-    shaft_r = _u(rng, 35, 60)
+    shaft_r = uniform(rng, 35, 60)
     for k, zs in enumerate((cz - hz * 0.2, cz + hz * 0.2)):
-        parts.append(rod(_STEEL, (cx, -hy / 2 + wall + 0.1, zs), (cx, hy / 2 - wall - 0.1, zs),
-                         shaft_r))
+        parts.append(rod_between((cx, -hy / 2 + wall + 0.1, zs), (cx, hy / 2 - wall - 0.1, zs),
+                                 shaft_r, STEEL))
         gear_r = min(hz * 0.2 - 5, hx / 2 - wall - 5) if k == 0 else min(hz * 0.15, hx / 3)
         parts += hollow(Cylinder(gear_r, gear_r, 60.0), Cylinder(shaft_r + 0.5, shaft_r + 0.5,
                                                                  59.9),
-                        _STEEL, (cx + (k - 0.5) * 10, 0, zs), (math.pi / 2, 0, 0))
+                        STEEL, (cx + (k - 0.5) * 10, 0, zs), (math.pi / 2, 0, 0))
     return SceneObject("cargo_machinery", tuple(parts))
 
 
 def _engine(rng: np.random.Generator, x: float, z: float) -> SceneObject:
     """An engine block on a pallet: block with bores, crankshaft, head, flywheel, oil pan."""
-    metal = str(rng.choice(["aluminium", _STEEL]))
+    metal = str(rng.choice(["aluminium", STEEL]))
     cylinders = int(rng.choice([4, 6]))
-    bore = _u(rng, 80, 100)
+    bore = uniform(rng, 80, 100)
     bx = cylinders * (bore + 14) + 60
-    by, bz = _u(rng, 380, 450), _u(rng, 300, 360)
+    by, bz = uniform(rng, 380, 450), uniform(rng, 300, 360)
     parts = _pallet(x, z, bx + 200, 1000.0)
     cx = x + (bx + 200) / 2
     pan_h = 120.0
     zb = z + 144.02 + pan_h + 0.02  # block bottom
     cz = zb + bz / 2
-    parts += hollow(box(bx - 20, by - 60, pan_h), box(bx - 26, by - 66, pan_h - 6), _STEEL,
+    parts += hollow(box(bx - 20, by - 60, pan_h), box(bx - 26, by - 66, pan_h - 6), STEEL,
                     (cx, 0, zb - pan_h / 2 - 0.01))
     parts.append(part(box(bx, by, bz), metal, (cx, 0, cz)))
     crank_box = (bx - 40, by * 0.5, bz * 0.35)
@@ -343,10 +339,10 @@ def _engine(rng: np.random.Generator, x: float, z: float) -> SceneObject:
         xk = cx - bx / 2 + 30 + (bore + 14) * (k + 0.5)
         parts.append(part(Cylinder(bore / 2, bore / 2, bz * 0.55), metal,
                           (xk, 0, zb + bz - bz * 0.275 - 5), negative=True))
-    parts.append(rod(_STEEL, (cx - bx / 2 + 25, 0, crank_z), (cx + bx / 2 - 25, 0, crank_z),
-                     30.0))
+    parts.append(rod_between((cx - bx / 2 + 25, 0, crank_z), (cx + bx / 2 - 25, 0, crank_z),
+                             30.0, STEEL))
     parts.append(part(box(bx, by * 0.8, 110.0), "aluminium", (cx, 0, zb + bz + 55.01)))
-    parts.append(part(Cylinder(170.0, 170.0, 40.0), _STEEL, (cx + bx / 2 + 20.01, 0, crank_z),
+    parts.append(part(Cylinder(170.0, 170.0, 40.0), STEEL, (cx + bx / 2 + 20.01, 0, crank_z),
                       (0, math.pi / 2, 0)))
     return SceneObject("cargo_engine", tuple(parts))
 
@@ -354,14 +350,14 @@ def _engine(rng: np.random.Generator, x: float, z: float) -> SceneObject:
 def _tyres(rng: np.random.Generator, x: float, z: float, max_len: float,
            max_h: float) -> SceneObject:
     """Car tyres standing in a row along the container, or lying in two stacks."""
-    radius, inner, width = _u(rng, 300, 340), _u(rng, 190, 215), _u(rng, 185, 245)
+    radius, inner, width = uniform(rng, 300, 340), uniform(rng, 190, 215), uniform(rng, 185, 245)
     parts: list[Part] = []
     if rng.random() < 0.5:  # standing in a row along x, axes across
         n = max(1, min(int(max_len // (width + 10)), 9))
         for k in range(n):  # stood up like books: axes along x, seen edge-on
             parts += hollow(Cylinder(radius, radius, width), Cylinder(inner, inner, width - 0.2),
                             "rubber", (x + (k + 0.5) * (width + 10), 0, z + radius + 1),
-                            (0, math.pi / 2, 0), scale=0.5)
+                            (0, math.pi / 2, 0), density_scale=0.5)
     else:  # stacks lying flat, two stacks across
         n = max(1, min(int(max_h // (width + 2)), 8))
         for s in (-1, 1):
@@ -369,7 +365,7 @@ def _tyres(rng: np.random.Generator, x: float, z: float, max_len: float,
                 parts += hollow(Cylinder(radius, radius, width),
                                 Cylinder(inner, inner, width - 0.2), "rubber",
                                 (x + radius, s * (radius + 20), z + (k + 0.5) * (width + 2)),
-                                scale=0.5)
+                                density_scale=0.5)
     return SceneObject("cargo_tyres", tuple(parts))
 
 
@@ -382,11 +378,11 @@ def _drums(rng: np.random.Generator, x: float, z: float) -> SceneObject:
         for j in (-1, 1):
             cx, cy = x + 600 + i * 295, j * 295
             cz = z + 144.02 + 440
-            parts += hollow(Cylinder(286, 286, 880), Cylinder(284.8, 284.8, 877.6), _STEEL,
+            parts += hollow(Cylinder(286, 286, 880), Cylinder(284.8, 284.8, 877.6), STEEL,
                             (cx, cy, cz))
-            level = 877.0 * _u(rng, 0.5, 0.95)
+            level = 877.0 * uniform(rng, 0.5, 0.95)
             parts.append(part(Cylinder(284.7, 284.7, level), fill,
-                              (cx, cy, cz - 438.7 + level / 2 + 0.05), scale=scale))
+                              (cx, cy, cz - 438.7 + level / 2 + 0.05), density_scale=scale))
     return SceneObject("cargo_drums", tuple(parts))
 
 
@@ -395,11 +391,11 @@ def _tile_crates(rng: np.random.Generator, x: float, z: float, size_x: float) ->
     parts = _pallet(x, z, size_x, 1000.0)
     zz = z + 144.02
     for _ in range(int(rng.integers(1, 3))):
-        h = _u(rng, 250, 400)
+        h = uniform(rng, 250, 400)
         parts += hollow(box(size_x - 20, 960.0, h), box(size_x - 60, 920.0, h - 40), "wood",
                         (x + size_x / 2, 0, zz + h / 2))
         parts.append(part(box(size_x - 62, 918.0, h - 42), "ceramic",
-                          (x + size_x / 2, 0, zz + h / 2), scale=_u(rng, 0.45, 0.6)))
+                          (x + size_x / 2, 0, zz + h / 2), density_scale=uniform(rng, 0.45, 0.6)))
         zz += h + 0.5
     return SceneObject("cargo_tile_crates", tuple(parts))
 
@@ -424,20 +420,20 @@ def _load(rng: np.random.Generator, inner: InnerVolume, want_hosts: bool
             size = min(float(rng.choice([800.0, 1000.0, 1200.0])), room)
             if size < 500:
                 break
-            height = min(_u(rng, 900, 1500), max_h)
+            height = min(uniform(rng, 900, 1500), max_h)
             obj, found = _carton_pallet(rng, x, z, size, 1000.0, height)
             hosts += [(len(objects), fill) for fill in found]
             width = size
             if max_h - height > 800 and rng.random() < 0.7:  # a second pallet on top
                 objects.append(obj)
-                top = min(_u(rng, 700, 1400), max_h - height - 20)
+                top = min(uniform(rng, 700, 1400), max_h - height - 20)
                 obj, found = _carton_pallet(rng, x, z + height + 5.0, size, 1000.0, top)
                 hosts += [(len(objects), fill) for fill in found]
         elif kind == "sacks":
             width = min(1200.0, room)
             obj = _sack_pallet(rng, x, z, width, 1000.0)
         elif kind == "machinery":
-            width = min(_u(rng, 800, 1400), room)
+            width = min(uniform(rng, 800, 1400), room)
             obj = _machinery(rng, x, z, width)
         elif kind == "engine":
             obj = _engine(rng, x, z)
@@ -453,21 +449,21 @@ def _load(rng: np.random.Generator, inner: InnerVolume, want_hosts: bool
             obj = _drums(rng, x, z)
             width = 1200.0
         elif kind == "tiles":
-            width = min(_u(rng, 800, 1200), room)
+            width = min(uniform(rng, 800, 1200), room)
             obj = _tile_crates(rng, x, z, width)
         else:
-            x += _u(rng, 100, 400)
+            x += uniform(rng, 100, 400)
             continue
         objects.append(obj)
-        x += width + _u(rng, 20, 150)
+        x += width + uniform(rng, 20, 150)
     return objects, hosts
 
 
 def _hide(rng: np.random.Generator, threat: SceneObject, objects: list[SceneObject],
           hosts: list[tuple[int, tuple[Part, ...]]], used: set[int]) -> SceneObject:
     """Put ``threat`` inside a carton's content, cutting a cavity of the content there."""
-    local = SceneObject(threat.label, tuple(moved(threat.parts, threat.pose)), threat.threat)
-    corners = np.vstack([p.pose.apply(p.shape.corners()) for p in local.parts])
+    local = SceneObject(threat.label, tuple(place(threat.parts, threat.pose)), threat.threat)
+    points = corners(local.parts)
     for h in rng.permutation(len(hosts)):
         if int(h) in used:
             continue
@@ -476,7 +472,7 @@ def _hide(rng: np.random.Generator, threat: SceneObject, objects: list[SceneObje
         size = host.shape.corners().max(axis=0) * 2  # a box centred on its pose
         for _ in range(20):
             rotation = Pose.at(rz=float(rng.uniform(0, 2 * math.pi))).rotation
-            turned = corners @ rotation.T
+            turned = points @ rotation.T
             lo, hi = turned.min(axis=0), turned.max(axis=0)
             room_lo = -size / 2 + 1.0 - lo
             room_hi = size / 2 - 1.0 - hi
@@ -486,8 +482,8 @@ def _hide(rng: np.random.Generator, threat: SceneObject, objects: list[SceneObje
             placed = local.placed(Pose(rotation, host.pose.translation + offset))
             cavity = box(*(hi - lo + 1.0))
             where = host.pose.translation + offset + (lo + hi) / 2
-            cut = tuple(part(cavity, p.material, where, scale=p.density_scale, negative=True)
-                        for p in fill)
+            cut = tuple(part(cavity, p.material, where, density_scale=p.density_scale,
+                             negative=True) for p in fill)
             obj = objects[index]
             objects[index] = SceneObject(obj.label, obj.parts + cut, obj.threat, obj.pose)
             used.add(int(h))
@@ -502,9 +498,9 @@ def pack_cargo(rng: np.random.Generator, threats: Sequence[SceneObject] = ()) ->
     contents; they are the only labelled objects (the cargo classes are not detector
     classes). Raises :class:`SimulationError` if a threat fits no carton.
     """
-    deck = _u(rng, 1200, 1320)
-    trailer_len = CONTAINER_20FT_MM[0] + _u(rng, 900, 1300)
-    x0 = _u(rng, _MARGIN, _X_MAX - _MARGIN - trailer_len - 60)
+    deck = uniform(rng, 1200, 1320)
+    trailer_len = CONTAINER_20FT_MM[0] + uniform(rng, 900, 1300)
+    x0 = uniform(rng, _MARGIN, _X_MAX - _MARGIN - trailer_len - 60)
     trailer, container_x = _trailer(rng, x0, deck, trailer_len)
     container, inner = _container(container_x, deck + 0.02)
     cargo, hosts = _load(rng, inner, want_hosts=bool(threats))

@@ -17,24 +17,10 @@ from types import MappingProxyType
 import numpy as np
 
 from screener.errors import SimulationError
-from screener.sim.geometry import (
-    Cylinder,
-    FloatArray,
-    Part,
-    Pose,
-    SceneObject,
-    box,
-    prism,
-)
-from screener.sim.items.benign import (
-    convex_outline,
-    hollow,
-    part,
-    rod,
-    rounded_box,
-    rounded_rect,
-    tube,
-)
+from screener.sim.geometry import Cylinder, FloatArray, Part, Pose, SceneObject, box, prism
+from screener.sim.items.outlines import convex_outline, rounded_rect
+from screener.sim.items.parts import hollow, part, rod_between, rounded_box, tube_between
+from screener.sim.items.random_draws import pick, uniform
 
 __all__ = [
     "BELT_THICKNESS_MM",
@@ -90,15 +76,6 @@ class Container:
         return pts.min(axis=0), pts.max(axis=0)
 
 
-def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
-    return float(rng.uniform(lo, hi))
-
-
-def _pick(rng: np.random.Generator, options: list[str], weights: list[float]) -> str:
-    w = np.asarray(weights, dtype=np.float64)
-    return options[int(rng.choice(len(options), p=w / w.sum()))]
-
-
 def make_belt(length_mm: float, width_mm: float) -> SceneObject:
     """The rubber conveyor belt under a view's footprint: x in [0, length], y in [0, width]."""
     t = BELT_THICKNESS_MM
@@ -113,14 +90,14 @@ def make_belt(length_mm: float, width_mm: float) -> SceneObject:
 
 def make_suitcase(rng: np.random.Generator) -> Container:
     """A hard-shell trolley case lying on its back, wheels at +x and handle at -x."""
-    length, width, height = _u(rng, 520, 620), _u(rng, 340, 410), _u(rng, 200, 260)
-    material = _pick(rng, ["abs", "polycarbonate"], [1, 1])
-    wall = _u(rng, 2.5, 3.5)
+    length, width, height = uniform(rng, 520, 620), uniform(rng, 340, 410), uniform(rng, 200, 260)
+    material = pick(rng, ["abs", "polycarbonate"], [1, 1])
+    wall = uniform(rng, 2.5, 3.5)
     foot = 5.0
     z0 = foot  # underside of the shell
     zc = z0 + height / 2
-    corner = _u(rng, 30, 55)
-    edge = _u(rng, 15, 30)
+    corner = uniform(rng, 30, 55)
+    edge = uniform(rng, 15, 30)
     # The shell: a rounded box minus a rounded box; ribs pressed into the lid.
     shell_parts = hollow(rounded_box(length, width, height, corner, edge),
                          rounded_box(length - 2 * wall, width - 2 * wall, height - 2 * wall,
@@ -136,21 +113,23 @@ def make_suitcase(rng: np.random.Generator) -> Container:
         for sy in (-1, 1):
             shell_parts.append(part(Cylinder(12.0, 12.0, foot - 0.1), "rubber",
                                     (sx * (length / 2 - 60), sy * (width / 2 - 60), foot / 2)))
-    seam = _pick(rng, ["pom", "iron", "aluminium"], [3, 1, 1])
+    seam = pick(rng, ["pom", "iron", "aluminium"], [3, 1, 1])
     seam_t, seam_h, seam_scale = (2.0, 8.0, 0.7) if seam != "aluminium" else (3.0, 14.0, 1.0)
     if seam == "iron":
         seam_scale = 0.35  # metal zip teeth: half metal, half gaps
     straight_x, straight_y = length - 2 * corner, width - 2 * corner
     for s in (-1, 1):
         shell_parts.append(part(box(straight_x, seam_t, seam_h), seam,
-                                (0, s * (width / 2 + seam_t / 2 + 0.01), zc), scale=seam_scale))
+                                (0, s * (width / 2 + seam_t / 2 + 0.01), zc),
+                                density_scale=seam_scale))
         shell_parts.append(part(box(seam_t, straight_y, seam_h), seam,
-                                (s * (length / 2 + seam_t / 2 + 0.01), 0, zc), scale=seam_scale))
+                                (s * (length / 2 + seam_t / 2 + 0.01), 0, zc),
+                                density_scale=seam_scale))
     shell = SceneObject("suitcase_shell", tuple(shell_parts))
 
     # Telescopic handle: two nested aluminium tubes each side in a channel along the back,
     # under a lining board; the grip outside the -x end.
-    spacing = _u(rng, 95, 125)
+    spacing = uniform(rng, 95, 125)
     t_len = length - 2 * wall - 30
     channel_z = z0 + wall + 0.2
     handle: list[Part] = []
@@ -164,7 +143,8 @@ def make_suitcase(rng: np.random.Generator) -> Container:
     board_z = channel_z + 14.0 + 1.5
     for s in (-1, 1):  # channel covers over the tubes
         handle.append(part(box(t_len, 50.0, 2.5), "polyethylene",
-                           (-length / 2 + wall + 2 + t_len / 2, s * spacing, board_z), scale=0.6))
+                           (-length / 2 + wall + 2 + t_len / 2, s * spacing, board_z),
+                           density_scale=0.6))
     grip_z = channel_z + 10
     handle += hollow(box(30.0, 2 * spacing + 50, 28.0), box(26.0, 2 * spacing + 46, 24.0),
                      "abs", (-length / 2 - 15.01, 0, grip_z))
@@ -174,8 +154,8 @@ def make_suitcase(rng: np.random.Generator) -> Container:
 
     # Spinner wheels at the +x end: plastic housing, rubber wheel on a steel axle.
     wheels: list[Part] = []
-    wheel_r = _u(rng, 20, 27)
-    wheel_w = _u(rng, 16, 22)
+    wheel_r = uniform(rng, 20, 27)
+    wheel_w = uniform(rng, 16, 22)
     for sy in (-1, 1):
         for sz in (-1, 1):
             y = sy * (width / 2 - 40)
@@ -186,8 +166,8 @@ def make_suitcase(rng: np.random.Generator) -> Container:
             axis = np.array([0.0, 1.0, 0.0])
             a = np.array([wx, y, z]) - axis * wheel_w / 2
             b = np.array([wx, y, z]) + axis * wheel_w / 2
-            wheels += tube("rubber", a, b, wheel_r, wheel_r - 4.0, end_wall=0.01)
-            wheels.append(rod("iron", a + axis * 0.05, b - axis * 0.05, 4.0))
+            wheels += tube_between(a, b, wheel_r, wheel_r - 4.0, "rubber", end_wall=0.01)
+            wheels.append(rod_between(a + axis * 0.05, b - axis * 0.05, 4.0, "iron"))
     wheel_obj = SceneObject("suitcase_wheels", tuple(wheels))
 
     # Combination lock and zip pullers on the -y side near the handle end.
@@ -218,23 +198,23 @@ def make_suitcase(rng: np.random.Generator) -> Container:
 
 def make_backpack(rng: np.random.Generator) -> Container:
     """A soft backpack lying on its back: padded straps and back panel under a nylon body."""
-    length, width, depth = _u(rng, 430, 500), _u(rng, 300, 345), _u(rng, 140, 200)
-    wall = _u(rng, 0.8, 1.4)
+    length, width, depth = uniform(rng, 430, 500), uniform(rng, 300, 345), uniform(rng, 140, 200)
+    wall = uniform(rng, 0.8, 1.4)
     fabric = 0.8  # coated nylon fabric is not solid nylon
-    r_xy, r_xz = _u(rng, 40, 80), _u(rng, 25, 40)
-    strap_t, panel_t = _u(rng, 10, 14), _u(rng, 10, 16)
+    r_xy, r_xz = uniform(rng, 40, 80), uniform(rng, 25, 40)
+    strap_t, panel_t = uniform(rng, 10, 14), uniform(rng, 10, 16)
     parts: list[Part] = []
     # Shoulder straps: foam in a nylon webbing, with buckles and a sternum clip.
     for s in (-1, 1):
         y = s * width * 0.22
         parts.append(part(box(length * 0.8, 60.0, strap_t), "polyethylene",
-                          (-length * 0.05, y, strap_t / 2), (0, 0, s * 0.06), scale=0.12))
-        buckle = _pick(rng, ["pom", "iron", "aluminium"], [5, 1, 1])
+                          (-length * 0.05, y, strap_t / 2), (0, 0, s * 0.06), density_scale=0.12))
+        buckle = pick(rng, ["pom", "iron", "aluminium"], [5, 1, 1])
         parts.append(part(prism(convex_outline([(-20.0, -22.0), (20.0, -18.0), (20.0, 18.0),
                                                 (-20.0, 22.0)]), 4.0), buckle,
                           (length * 0.42, y * 1.15, 2.0)))
     if rng.random() < 0.6:
-        parts.append(part(box(30.0, 45.0, 5.0), _pick(rng, ["pom", "zinc"], [4, 1]),
+        parts.append(part(box(30.0, 45.0, 5.0), pick(rng, ["pom", "zinc"], [4, 1]),
                           (-length * 0.1, 0, strap_t - 2.5)))
     # Padded back panel: foam on a plastic frame sheet, sometimes aluminium stays.
     z = strap_t + 0.01
@@ -242,38 +222,41 @@ def make_backpack(rng: np.random.Generator) -> Container:
                       "polyethylene", (0, 0, z + 0.75)))
     z += 1.51
     parts.append(part(prism(rounded_rect(length * 0.95, width * 0.9, r_xy * 0.8), panel_t),
-                      "polyethylene", (0, 0, z + panel_t / 2), scale=0.1))
+                      "polyethylene", (0, 0, z + panel_t / 2), density_scale=0.1))
     if rng.random() < 0.3:
         for s in (-1, 1):
             parts.append(part(box(length * 0.8, 22.0, 3.0), "aluminium",
                               (0, s * width * 0.25, z + panel_t / 2)))
             # the stays sit in sleeves cut into the foam
             parts.append(part(box(length * 0.8, 22.0, 3.0), "polyethylene",
-                              (0, s * width * 0.25, z + panel_t / 2), scale=0.1, negative=True))
+                              (0, s * width * 0.25, z + panel_t / 2), density_scale=0.1,
+                              negative=True))
     z += panel_t + 0.01
     # Main compartment: a rounded nylon body.
     zc = z + depth / 2
     parts += hollow(rounded_box(length, width, depth, r_xy, r_xz),
                     rounded_box(length - 2 * wall, width - 2 * wall, depth - 2 * wall,
-                                r_xy - wall, r_xz - wall), "nylon", (0, 0, zc), scale=fabric)
+                                r_xy - wall, r_xz - wall), "nylon", (0, 0, zc),
+                    density_scale=fabric)
     # Front pocket on top of the body at the -x end.
-    pl, pw, pd = length * _u(rng, 0.4, 0.55), width * _u(rng, 0.6, 0.8), _u(rng, 25, 45)
+    pl, pw = length * uniform(rng, 0.4, 0.55), width * uniform(rng, 0.6, 0.8)
+    pd = uniform(rng, 25, 45)
     px = -length / 2 + r_xz + pl / 2
     pz = z + depth + pd / 2 + 0.01
     parts += hollow(rounded_box(pl, pw, pd, min(40.0, pw / 3), 8.0),
                     rounded_box(pl - 2 * wall, pw - 2 * wall, pd - 2 * wall,
                                 min(40.0, pw / 3) - wall, 8.0 - wall), "nylon", (px, 0, pz),
-                    scale=fabric)
+                    density_scale=fabric)
     # Zips: the main zip runs along both sides near the top of the body; pocket zip on top.
-    zip_material = _pick(rng, ["pom", "brass", "iron"], [5, 1, 1])
+    zip_material = pick(rng, ["pom", "brass", "iron"], [5, 1, 1])
     zip_scale = 0.7 if zip_material == "pom" else 0.35
     for s in (-1, 1):
         parts.append(part(box(length - 2 * r_xy, 2.0, 6.0), zip_material,
-                          (0, s * (width / 2 + 1.01), z + depth * 0.75), scale=zip_scale))
+                          (0, s * (width / 2 + 1.01), z + depth * 0.75), density_scale=zip_scale))
         parts.append(part(box(22.0, 3.0, 8.0), "zinc",
                           (length / 2 - r_xy - 11, s * (width / 2 + 3.5 + 0.02), z + depth * 0.75)))
     parts.append(part(box(pl * 0.8, 6.0, 2.0), zip_material, (px, 0, pz + pd / 2 + 1.01),
-                      scale=zip_scale))
+                      density_scale=zip_scale))
     parts.append(part(box(22.0, 8.0, 3.0), "zinc", (px + pl * 0.4 + 12, 0, pz + pd / 2 + 1.51)))
     # Grab handle (webbing loop) at the top end.
     parts.append(part(box(12.0, 80.0, 3.0), "nylon", (-length / 2 - 6.01, 0, z + depth * 0.5)))
@@ -295,8 +278,8 @@ def make_backpack(rng: np.random.Generator) -> Container:
 
 def make_tray(rng: np.random.Generator) -> Container:
     """An open airport tray of polypropylene (modelled as polyethylene): floor, walls, rim."""
-    length, width, height = _u(rng, 600, 650), _u(rng, 400, 430), _u(rng, 100, 125)
-    wall = _u(rng, 3.5, 5.0)
+    length, width, height = uniform(rng, 600, 650), uniform(rng, 400, 430), uniform(rng, 100, 125)
+    wall = uniform(rng, 3.5, 5.0)
     runner = 8.0
     parts: list[Part] = []
     for k in (-1, 0, 1):

@@ -24,7 +24,9 @@ from screener.sim.containers import (
     make_container,
 )
 from screener.sim.geometry import FloatArray, Pose, SceneObject, random_rotation
-from screener.sim.items.benign import BENIGN_MAKERS, make_clothing, moved
+from screener.sim.items.benign import BENIGN_MAKERS
+from screener.sim.items.clothing import make_clothing
+from screener.sim.items.parts import bounds, corners, place
 
 __all__ = [
     "BAG_KINDS",
@@ -120,14 +122,9 @@ class OrientedBox:
         return True
 
 
-def _local_bounds(obj: SceneObject) -> tuple[FloatArray, FloatArray]:
-    pts = np.vstack([part.pose.apply(part.shape.corners()) for part in obj.parts])
-    return pts.min(axis=0), pts.max(axis=0)
-
-
 def oriented_box(obj: SceneObject) -> OrientedBox:
     """The box around ``obj``'s parts in its own frame, placed by its pose."""
-    lo, hi = _local_bounds(obj)
+    lo, hi = bounds(obj.parts)
     return OrientedBox(obj.pose.apply(((lo + hi) / 2)[None, :])[0], obj.pose.rotation,
                        (hi - lo) / 2)
 
@@ -180,8 +177,7 @@ def _try_place(obj: SceneObject, rotation: FloatArray, inner: InnerVolume,
     ``need_support``, an item lifted onto another must have its centre over it (nothing
     soft holds it up otherwise).
     """
-    corners = np.vstack([part.pose.apply(part.shape.corners()) for part in obj.parts])
-    turned = corners @ rotation.T
+    turned = corners(obj.parts) @ rotation.T
     lo, hi = turned.min(axis=0), turned.max(axis=0)
     low = inner.lo - lo
     high = inner.hi - hi
@@ -275,14 +271,14 @@ def _default_count(kind: str, rng: np.random.Generator) -> int:
 def _bag_pose(container: Container, rng: np.random.Generator) -> Pose:
     """A random yaw and position on the belt at which every view sees the whole bag."""
     lo, hi = container.bounds()
-    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                        for z in (lo[2], hi[2])])
+    bag_corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                            for z in (lo[2], hi[2])])
     span = np.array(CABIN_TUNNEL_MM) - 2 * _MARGIN_MM
     flip = math.pi if rng.random() < 0.5 else 0.0
     for attempt in range(40):
         spread = 0.25 * (1 - attempt / 40)
         yaw = flip + float(rng.normal(0, spread)) if attempt < 39 else flip
-        turned = Pose.at(rz=yaw).apply(corners)
+        turned = Pose.at(rz=yaw).apply(bag_corners)
         t_lo, t_hi = turned.min(axis=0), turned.max(axis=0)
         slack = span - (t_hi - t_lo)
         if np.all(slack[:2] >= 0) and slack[2] >= 0:
@@ -344,10 +340,10 @@ def pack_bag(kind: str, rng: np.random.Generator, threats: Sequence[SceneObject]
     # 2. Threats get their place before the bag fills up with rigid things.
     placed_threats: list[SceneObject] = []
     for given in threats:
-        threat = SceneObject(given.label, tuple(moved(given.parts, given.pose)), given.threat)
+        threat = SceneObject(given.label, tuple(place(given.parts, given.pose)), given.threat)
         where = _place_rigid(threat, inner, rng, boxes, tries=200, resting=resting)
         if where is None:
-            lo, hi = _local_bounds(threat)
+            lo, hi = bounds(threat.parts)
             raise SimulationError(
                 f"threat {threat.label!r} ({np.round(hi - lo)} mm) does not fit in the "
                 f"{kind}'s inner volume ({np.round(inner.hi - inner.lo)} mm)"
