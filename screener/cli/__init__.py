@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from screener import __version__
-from screener.cli import demo_command, scan_commands, simulate_commands
+from screener.cli import (
+    demo_command,
+    detect_command,
+    render_command,
+    scan_commands,
+    simulate_commands,
+)
 from screener.config import load_settings
 from screener.errors import ScreenerError
 
@@ -31,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "$SCREENER_CONFIG or ~/.config/screener/screener.toml")
     parser.add_argument("--home", type=Path, help="data folder (scan store, databases)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo_command, scan_commands, simulate_commands):
+    for module in (demo_command, detect_command, render_command, scan_commands, simulate_commands):
         module.register(commands)
     return parser
 

@@ -1,0 +1,148 @@
+"""``screener detect FILE``: run the AI threat detector on a scan file, headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from screener.config import Settings
+from screener.detect import Detection, Detector, DetectorUnavailableError, InputKind
+from screener.detect.errors import DetectionInputError
+from screener.detect.inputs import dual_energy
+from screener.scan import Scan, View, file_sha256, read_scan
+
+NO_MODEL = (
+    "no detection model is installed yet: pass one with --model PATH (an ONNX file with a "
+    "Screener manifest, or a YOLOv5/YOLOv8/YOLO11 detection export with its class names)"
+)
+
+#: The display pipeline's function that makes each input kind (docs/detector.md).
+RENDER_FUNCTIONS = {InputKind.PSEUDO_COLOUR: "standard", InputKind.GREYSCALE: "greyscale"}
+
+
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (one per core) or more, not {value}")
+    return value
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    detect = commands.add_parser(
+        "detect", help="run the AI threat detector on a scan file",
+        description="Run an ONNX threat detector on every view of a scan file and print its "
+        "detections (boxes in view pixels). See docs/detector.md.",
+    )
+    detect.add_argument("file", type=Path, help="scan file")
+    detect.add_argument("--model", type=Path,
+                        help="ONNX model (required until Screener ships its own model)")
+    detect.add_argument("--manifest", type=Path,
+                        help="model manifest JSON (default: <model>.json beside the model, "
+                        "else the model's metadata)")
+    detect.add_argument("--view", action="append", dest="views", metavar="VIEW",
+                        help="only this view (repeat for more; default: all views)")
+    detect.add_argument("--json", action="store_true", help="print JSON instead of text")
+    detect.add_argument("--threads", type=_threads, default=0,
+                        help="inference threads (default 0: one per core)")
+    detect.set_defaults(run=run_detect)
+
+
+def input_maker(kind: InputKind, scan: Scan) -> tuple[Callable[[View], Any], str]:
+    """The function giving the model's input image for a view of ``scan``, and its
+    description: the display pipeline's rendering for pseudo-colour ('standard') and
+    greyscale ('greyscale'), both energies' transmission for dual-energy."""
+    if kind is InputKind.DUAL_ENERGY:
+        return dual_energy, "dual-energy transmission (high, low)"
+    from screener.imaging.render import FunctionUnavailableError, prepare_scan, render
+
+    function = RENDER_FUNCTIONS[kind]
+    prepared = dict(zip((v.name for v in scan.views), prepare_scan(scan), strict=True))
+
+    def make(view: View) -> NDArray[np.uint8]:
+        try:
+            rgba = render(prepared[view.name], function)
+        except FunctionUnavailableError as exc:
+            raise DetectionInputError(
+                f"view {view.name!r}", f"the model takes the {kind.value} display rendering "
+                f"('{function}'), which this view cannot give: {exc.reason}") from None
+        if kind is InputKind.GREYSCALE:
+            return np.ascontiguousarray(rgba[:, :, 0])
+        return np.ascontiguousarray(rgba[:, :, :3])
+
+    return make, f"display rendering '{function}'"
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    if args.model is None:
+        raise DetectorUnavailableError(None, NO_MODEL)
+    detector = Detector.load(args.model, args.manifest, threads=args.threads)
+    scan = read_scan(args.file, settings.scan_limits)
+    names = [v.name for v in scan.views]
+    for name in args.views or ():
+        if name not in names:
+            raise DetectionInputError(str(args.file), f"no view named {name!r}; this scan "
+                                      f"has: {', '.join(names)}")
+    views = tuple(dict.fromkeys(args.views)) if args.views else None
+    make_input, described = input_maker(detector.input_kind, scan)
+    found = detector.detect_scan(scan, make_input, views)
+    report = summarise(args.file, scan, detector, found, described)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print_text(report)
+    return 0
+
+
+def summarise(path: Path, scan: Scan, detector: Detector,
+              found: dict[str, list[Detection]], described: str) -> dict[str, Any]:
+    """What ``detect`` prints, as data."""
+    all_found = [d for ds in found.values() for d in ds]
+    return {
+        "file": str(path),
+        "scan_sha256": file_sha256(path),
+        "bag_id": scan.metadata.bag_id,
+        "model": detector.describe(),
+        "threads": detector.threads,
+        "input": described,
+        "views": [
+            {
+                "name": view.name,
+                "rows": view.shape[0],
+                "columns": view.shape[1],
+                "detections": [d.to_json() for d in found[view.name]],
+            }
+            for view in scan.views
+            if view.name in found
+        ],
+        "detections": len(all_found),
+        "threats": sum(d.is_threat for d in all_found),
+    }
+
+
+def print_text(report: dict[str, Any]) -> None:
+    model = report["model"]
+    print(f"scan     {report['file']} (sha256 {report['scan_sha256']})")
+    print(f"model    {model['name']} {model['version']} (sha256 {model['sha256']}), "
+          f"manifest: {model['manifest']}")
+    print(f"input    {model['input_kind']} {model['input_size'][0]} x {model['input_size'][1]}, "
+          f"from {report['input']}")
+    for view in report["views"]:
+        detections = view["detections"]
+        print(f"view {view['name']}: {len(detections) or 'no'} "
+              f"detection{'' if len(detections) == 1 else 's'}")
+        for d in detections:
+            x0, y0, x1, y1 = d["box"]
+            flag = "THREAT" if d["threat"] else "benign"
+            print(f"  {d['class']:16s} {d['category']:7s} {flag:6s} {d['score']:.3f}  "
+                  f"x {x0:.1f}-{x1:.1f}  y {y0:.1f}-{y1:.1f}")
+    print(f"total    {report['detections']} detections, {report['threats']} flagged as threats")
