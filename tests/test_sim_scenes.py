@@ -30,6 +30,7 @@ from screener.sim.geometry import (
     box,
 )
 from screener.sim.items.benign import BENIGN_MAKERS
+from screener.sim.items.threats import THREAT_MAKERS
 from screener.sim.labels import BENIGN_CLASSES
 from screener.sim.packing import BAG_KINDS, Scene, pack_bag
 from screener.sim.projection import ViewGeometry, project
@@ -50,6 +51,19 @@ THREATS = (_threat("knife", (210.0, 28.0, 4.0)), _threat("handgun", (180.0, 130.
 @pytest.fixture(scope="module")
 def bags() -> dict[str, Scene]:
     return {kind: pack_bag(kind, np.random.default_rng(5), THREATS) for kind in BAG_KINDS}
+
+
+#: Scenes per bag kind for the statistics of where threats lie.
+N_ARMED = 20
+
+
+@pytest.fixture(scope="module")
+def armed_bags() -> list[Scene]:
+    """Suitcases and backpacks each holding one stand-in threat, a knife or a handgun,
+    drawn from their own stream as the simulator does."""
+    return [pack_bag(kind, np.random.default_rng(seed), [THREATS[seed % 2]],
+                     threat_rng=np.random.default_rng([seed, 7]))
+            for kind in ("suitcase", "backpack") for seed in range(N_ARMED)]
 
 
 # ------------------------------------------------------------------ geometric helpers
@@ -133,6 +147,28 @@ def _boxes_meet(a: SceneObject, b: SceneObject, n: int = 9) -> bool:
         if np.any(np.all((local > lo2) & (local < hi2), axis=1)):
             return True
     return False
+
+
+def _underside(scene: Scene, obj: SceneObject) -> float:
+    """Height of ``obj``'s lowest point above the bag's inner floor, as a fraction of the
+    inner height (bags lie flat, so the world z is the bag's)."""
+    assert scene.inner is not None
+    floor = scene.inner.corners()[:, 2].min()
+    top = scene.inner.corners()[:, 2].max()
+    return float((obj.world_bounds()[0][2] - floor) / (top - floor))
+
+
+def _poses(scene: Scene) -> list[tuple[str, FloatArray, FloatArray]]:
+    """Label, rotation and position of every object that is not a threat."""
+    return [(obj.label, obj.pose.rotation, obj.pose.translation) for obj in scene.objects
+            if not obj.threat]
+
+
+def _same_poses(a: list[tuple[str, FloatArray, FloatArray]],
+                b: list[tuple[str, FloatArray, FloatArray]]) -> bool:
+    return len(a) == len(b) and all(
+        la == lb and np.array_equal(ra, rb) and np.array_equal(ta, tb)
+        for (la, ra, ta), (lb, rb, tb) in zip(a, b, strict=True))
 
 
 def _fingerprint(scene: Scene) -> list[tuple[str, tuple[float, ...]]]:
@@ -249,6 +285,67 @@ def test_threats_are_packed_and_labelled(bags: dict[str, Scene]) -> None:
                                                         strict=True) if not lab)
 
 
+def test_threats_lie_anywhere_in_the_bags_height(armed_bags: list[Scene]) -> None:
+    """Threats are not kept low: they lie at the heights the other rigid contents lie at,
+    from the floor to near the lid."""
+    threats, benign = [], []
+    for scene in armed_bags:
+        for obj, labelled in zip(scene.objects, scene.labelled, strict=True):
+            if obj.threat:
+                threats.append(_underside(scene, obj))
+            elif labelled and obj.label != "clothing":
+                benign.append(_underside(scene, obj))
+    heights = np.array(threats)
+    assert len(heights) == 2 * N_ARMED
+    assert np.mean(heights > 0.4) >= 0.25
+    assert np.median(heights) > 0.1  # not at the floor
+    assert heights.max() > 0.6
+    # no cue either way: as high as the benign contents, neither lower nor higher
+    low, high = np.percentile(benign, [25, 75])
+    assert low < np.median(heights) < high
+
+
+def test_threats_in_full_bags_stay_clear_of_rigid_items(armed_bags: list[Scene]) -> None:
+    for scene in armed_bags[::4]:
+        assert scene.inner is not None
+        rigid = [obj for obj, labelled in zip(scene.objects, scene.labelled, strict=True)
+                 if labelled and obj.label != "clothing" and not obj.threat]
+        (threat,) = [obj for obj in scene.objects if obj.threat]
+        assert scene.inner.contains(threat.world_corners())
+        for other in rigid:
+            assert not _boxes_meet(threat, other), (scene.kind, other.label)
+
+
+def test_bags_hold_plausible_numbers_of_each_class(armed_bags: list[Scene]) -> None:
+    most = {"charger": 2, "laptop": 2, "book": 3, "umbrella": 1, "keys": 1, "shoe": 2,
+            "cable": 3, "bottle": 3, "toiletry": 4}
+    for scene in armed_bags:
+        labels = [obj.label for obj, lab in zip(scene.objects, scene.labelled, strict=True)
+                  if lab]
+        for label, limit in most.items():
+            assert labels.count(label) <= limit, (scene.kind, label, labels.count(label))
+        if scene.kind == "backpack":
+            assert labels.count("laptop") <= 1
+
+
+def test_a_threat_leaves_the_benign_bag_as_it_was() -> None:
+    """The benign contents come from the scene stream alone and the threat goes in last:
+    the same seed packs the same objects in the same poses with and without it. When a
+    full bag has no room, items come out to make some, and nothing else changes."""
+    for kind in BAG_KINDS:
+        for seed in (0, 1):
+            clean = _poses(pack_bag(kind, np.random.default_rng(seed)))
+            knife = pack_bag(kind, np.random.default_rng(seed), THREATS[:1],
+                             threat_rng=np.random.default_rng([seed, 3]))
+            assert [obj.label for obj in knife.objects if obj.threat] == ["knife"]
+            assert _same_poses(_poses(knife), clean), (kind, seed)
+            gun = pack_bag(kind, np.random.default_rng(seed), THREATS[1:],
+                           threat_rng=np.random.default_rng([seed, 3]))
+            kept = _poses(gun)
+            assert all(any(_same_poses([obj], [other]) for other in clean) for obj in kept)
+            assert len(clean) - 2 <= len(kept) <= len(clean), (kind, seed)
+
+
 def test_threats_show_in_both_cabin_views() -> None:
     scene = pack_bag("tray", np.random.default_rng(3), THREATS[:1])
     for geometry in (ViewGeometry.top((250, 375), (2.0, 2.0)),
@@ -300,3 +397,40 @@ def test_cargo_fits_the_portal_view_and_hides_its_threats() -> None:
     for obj in scene.objects:
         bad += _negatives_are_carved_from_their_material(obj)
     assert not bad
+
+
+def test_cargo_threats_turn_every_way_in_a_cavity() -> None:
+    """Cargo threats lie in any orientation, so the single side view sometimes sees a
+    handgun's profile (taller than 30 px at 2 mm) and not only its edge."""
+    heights = []
+    for seed in range(5):
+        gun = THREAT_MAKERS["handgun"](np.random.default_rng([seed, 1]))
+        scene = pack_cargo(np.random.default_rng(seed), [gun],
+                           threat_rng=np.random.default_rng([seed, 2]))
+        (threat,) = [obj for obj, lab in zip(scene.objects, scene.labelled, strict=True) if lab]
+        (footprint,) = project([threat], CARGO_VIEW, [True]).footprints
+        heights.append(footprint.box[3] - footprint.box[1])
+        hosts = [obj for obj in scene.objects if any(p.negative for p in obj.parts)
+                 and obj.label.startswith("cargo_cartons")]
+        assert hosts
+        assert not [bad for obj in hosts
+                    for bad in _negatives_are_carved_from_their_material(obj)]
+    assert max(heights) > 30, heights
+    assert len(set(heights)) > 2
+
+
+def test_cargo_load_is_the_same_with_and_without_threats() -> None:
+    clean = pack_cargo(np.random.default_rng(8))
+    armed = pack_cargo(np.random.default_rng(8), THREATS, threat_rng=np.random.default_rng(80))
+    benign = [obj for obj, lab in zip(armed.objects, armed.labelled, strict=True) if not lab]
+    assert [obj.label for obj in benign] == [obj.label for obj in clean.objects]
+    cut = 0
+    for before, after in zip(clean.objects, benign, strict=True):
+        kept = SceneObject(after.label, after.parts[:len(before.parts)], after.threat,
+                           after.pose)
+        assert [p.material for p in kept.parts] == [p.material for p in before.parts]
+        assert np.array_equal(kept.world_corners(), before.world_corners())
+        extra = after.parts[len(before.parts):]
+        assert all(p.negative for p in extra)  # only cavities were added
+        cut += len(extra)
+    assert cut >= 2

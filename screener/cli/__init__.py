@@ -15,6 +15,7 @@ from screener import __version__
 from screener.cli import (
     demo_command,
     detect_command,
+    eval_command,
     render_command,
     scan_commands,
     simulate_commands,
@@ -37,7 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "$SCREENER_CONFIG or ~/.config/screener/screener.toml")
     parser.add_argument("--home", type=Path, help="data folder (scan store, databases)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo_command, detect_command, render_command, scan_commands, simulate_commands):
+    for module in (
+        demo_command,
+        detect_command,
+        eval_command,
+        render_command,
+        scan_commands,
+        simulate_commands,
+    ):
         module.register(commands)
     return parser
 

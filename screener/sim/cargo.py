@@ -10,7 +10,8 @@ the trailer. Large flat pieces seen face-on (corrugated side walls) are modelled
 real segments; pieces that the rays run *along* (front wall, doors, roof, floor bearers) are
 boxes of their outer size whose density is scaled down to the steel they hold, which gives
 the same mass along every ray at a fraction of the parts. Threats are hidden inside cargo
-cartons: a cavity of the carton's content material is cut where each threat lies.
+cartons, in any orientation: a cavity of the carton's content material, the threat's own
+bounding box turned with it, is cut where each threat lies.
 """
 
 from __future__ import annotations
@@ -22,8 +23,16 @@ import numpy as np
 
 from screener.errors import SimulationError
 from screener.sim.containers import InnerVolume
-from screener.sim.geometry import Cylinder, Part, Pose, SceneObject, box
-from screener.sim.items.parts import STEEL, corners, hollow, part, place, rod_between, tube_between
+from screener.sim.geometry import Cylinder, Part, Pose, SceneObject, box, random_rotation
+from screener.sim.items.parts import (
+    STEEL,
+    bounds,
+    hollow,
+    part,
+    place,
+    rod_between,
+    tube_between,
+)
 from screener.sim.items.random_draws import uniform
 from screener.sim.packing import Scene, oriented_box
 from screener.sim.projection import ViewGeometry
@@ -400,9 +409,13 @@ def _tile_crates(rng: np.random.Generator, x: float, z: float, size_x: float) ->
     return SceneObject("cargo_tile_crates", tuple(parts))
 
 
-def _load(rng: np.random.Generator, inner: InnerVolume, want_hosts: bool
+def _load(rng: np.random.Generator, inner: InnerVolume
           ) -> tuple[list[SceneObject], list[tuple[int, tuple[Part, ...]]]]:
-    """Fill the container floor from front to back; returns objects and carton hosts."""
+    """Fill the container floor from front to back; returns objects and carton hosts.
+
+    Every load holds a carton pallet (one is put in past the middle if none came before),
+    so a threat always has somewhere to hide and the load does not depend on whether one
+    is asked for."""
     x = float(inner.lo[0]) + 20.0
     x_end = float(inner.hi[0]) - 20.0
     z = float(inner.lo[2]) + 0.01
@@ -413,7 +426,7 @@ def _load(rng: np.random.Generator, inner: InnerVolume, want_hosts: bool
              "tiles", "gap"]
     while x < x_end - 400:
         kind = str(rng.choice(kinds))
-        if want_hosts and not hosts and x > (inner.lo[0] + inner.hi[0]) / 2:
+        if not hosts and x > (inner.lo[0] + inner.hi[0]) / 2:
             kind = "cartons"  # threats need a carton to hide in
         room = x_end - x
         if kind == "cartons":
@@ -459,53 +472,72 @@ def _load(rng: np.random.Generator, inner: InnerVolume, want_hosts: bool
     return objects, hosts
 
 
+#: Orientations tried per carton for a threat, turned anyhow; then upright, turned about
+#: the vertical only (a long knife may fit a shallow carton no other way).
+_HIDE_TRIES = (16, 4)
+
+
 def _hide(rng: np.random.Generator, threat: SceneObject, objects: list[SceneObject],
           hosts: list[tuple[int, tuple[Part, ...]]], used: set[int]) -> SceneObject:
-    """Put ``threat`` inside a carton's content, cutting a cavity of the content there."""
+    """Put ``threat`` inside a carton's content in a random 3D orientation, cutting a cavity
+    of the content there: the threat's bounding box (its own frame) turned with it."""
     local = SceneObject(threat.label, tuple(place(threat.parts, threat.pose)), threat.threat)
-    points = corners(local.parts)
-    for h in rng.permutation(len(hosts)):
-        if int(h) in used:
-            continue
-        index, fill = hosts[int(h)]
-        host = fill[0]
-        size = host.shape.corners().max(axis=0) * 2  # a box centred on its pose
-        for _ in range(20):
-            rotation = Pose.at(rz=float(rng.uniform(0, 2 * math.pi))).rotation
-            turned = points @ rotation.T
-            lo, hi = turned.min(axis=0), turned.max(axis=0)
-            room_lo = -size / 2 + 1.0 - lo
-            room_hi = size / 2 - 1.0 - hi
-            if np.any(room_hi < room_lo):
+    lo_own, hi_own = bounds(local.parts)
+    half = (hi_own - lo_own) / 2 + 0.5  # the cavity: 0.5 mm of air around the threat
+    centre_own = (lo_own + hi_own) / 2
+    signs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)])
+    cavity_corners = centre_own + signs * half
+    for any_way, tries in zip((True, False), _HIDE_TRIES, strict=True):
+        for h in rng.permutation(len(hosts)):
+            if int(h) in used:
                 continue
-            offset = rng.uniform(room_lo, room_hi)
-            placed = local.placed(Pose(rotation, host.pose.translation + offset))
-            cavity = box(*(hi - lo + 1.0))
-            where = host.pose.translation + offset + (lo + hi) / 2
-            cut = tuple(part(cavity, p.material, where, density_scale=p.density_scale,
-                             negative=True) for p in fill)
-            obj = objects[index]
-            objects[index] = SceneObject(obj.label, obj.parts + cut, obj.threat, obj.pose)
-            used.add(int(h))
-            return placed
+            index, fill = hosts[int(h)]
+            host = fill[0]
+            size = host.shape.corners().max(axis=0) * 2  # a box centred on its pose
+            for _ in range(tries):
+                if any_way:
+                    rotation = random_rotation(rng)
+                else:
+                    rotation = Pose.at(rz=float(rng.uniform(0, 2 * math.pi))).rotation
+                turned = cavity_corners @ rotation.T
+                lo, hi = turned.min(axis=0), turned.max(axis=0)
+                room_lo = -size / 2 + 0.5 - lo
+                room_hi = size / 2 - 0.5 - hi
+                if np.any(room_hi < room_lo):
+                    continue
+                translation = host.pose.translation + rng.uniform(room_lo, room_hi)
+                placed = local.placed(Pose(rotation, translation))
+                where = translation + rotation @ centre_own
+                cut = tuple(part(box(*(2 * half)), p.material, where, rotation=rotation,
+                                 density_scale=p.density_scale, negative=True) for p in fill)
+                obj = objects[index]
+                objects[index] = SceneObject(obj.label, obj.parts + cut, obj.threat, obj.pose)
+                used.add(int(h))
+                return placed
     raise SimulationError(f"threat {threat.label!r} does not fit in any cargo carton")
 
 
-def pack_cargo(rng: np.random.Generator, threats: Sequence[SceneObject] = ()) -> Scene:
+def pack_cargo(rng: np.random.Generator, threats: Sequence[SceneObject] = (),
+               threat_rng: np.random.Generator | None = None) -> Scene:
     """A trailer carrying a loaded 20 ft container, seen by :data:`CARGO_VIEW`.
 
     ``threats`` are hidden in cargo cartons, each in a cavity cut into the carton's
     contents; they are the only labelled objects (the cargo classes are not detector
-    classes). Raises :class:`SimulationError` if a threat fits no carton.
+    classes). The load is drawn from ``rng`` alone and always holds a carton pallet; the
+    threats' places and orientations come from ``threat_rng`` (``rng`` if None, after
+    every load draw), so the same ``rng`` state gives the same load with or without
+    threats, apart from the cavities. Raises :class:`SimulationError` if a threat fits no
+    carton.
     """
     deck = uniform(rng, 1200, 1320)
     trailer_len = CONTAINER_20FT_MM[0] + uniform(rng, 900, 1300)
     x0 = uniform(rng, _MARGIN, _X_MAX - _MARGIN - trailer_len - 60)
     trailer, container_x = _trailer(rng, x0, deck, trailer_len)
     container, inner = _container(container_x, deck + 0.02)
-    cargo, hosts = _load(rng, inner, want_hosts=bool(threats))
+    cargo, hosts = _load(rng, inner)
+    threat_rng = rng if threat_rng is None else threat_rng
     used: set[int] = set()
-    hidden = [_hide(rng, threat, cargo, hosts, used) for threat in threats]
+    hidden = [_hide(threat_rng, threat, cargo, hosts, used) for threat in threats]
     objects = (*trailer, container, *cargo, *hidden)
     labelled = (False,) * (len(trailer) + 1 + len(cargo)) + (True,) * len(hidden)
     return Scene(objects, labelled, "cargo", inner)

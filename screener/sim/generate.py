@@ -1,9 +1,9 @@
 """Turn a packed 3D scene into a dual-energy Scan with ground truth.
 
 One seed fixes everything: the bag, its contents, their poses and the detector noise, so
-the same seed gives the same pixels and labels on any machine. Scene and noise draw from
-separate streams of one ``SeedSequence`` so that changing the noise model does not move
-the objects.
+the same seed gives the same pixels and labels on any machine. Scene, noise and threats
+draw from separate streams of one ``SeedSequence``: changing the noise model does not move
+the objects, and the same seed gives the same benign bag or load with and without threats.
 """
 
 from __future__ import annotations
@@ -67,11 +67,12 @@ def simulate_bag(
     acquired_at: datetime | None = None,
 ) -> SimulatedScan:
     """A cabin-baggage scan (top and side views) of a packed bag with the given threats."""
-    scene_rng, noise_rng = _streams(seed)
+    scene_rng, noise_rng, threat_rng = _streams(seed)
     kind = kind or str(scene_rng.choice(BAG_KINDS, p=BAG_KIND_SHARES))
     if kind not in BAG_KINDS:
         raise SimulationError(f"unknown bag kind {kind!r}; choose one of: {', '.join(BAG_KINDS)}")
-    scene = pack_bag(kind, scene_rng, _make_threats(threats, scene_rng))
+    articles = _make_threats(threats, threat_rng)
+    scene = pack_bag(kind, scene_rng, articles, threat_rng=threat_rng)
     meta = _metadata(f"SIM-{kind.upper()}-{seed:08d}", CABIN_PROFILE, station, lane, acquired_at)
     return render_scene(scene, CABIN_VIEWS, get_profile(CABIN_PROFILE), meta, noise_rng)
 
@@ -85,8 +86,9 @@ def simulate_cargo(
     acquired_at: datetime | None = None,
 ) -> SimulatedScan:
     """A cargo-container scan (one side view, 4/6 MV) with the given threats hidden inside."""
-    scene_rng, noise_rng = _streams(seed)
-    scene = pack_cargo(scene_rng, _make_threats(threats, scene_rng))
+    scene_rng, noise_rng, threat_rng = _streams(seed)
+    articles = _make_threats(threats, threat_rng)
+    scene = pack_cargo(scene_rng, articles, threat_rng=threat_rng)
     meta = _metadata(f"SIM-CARGO-{seed:08d}", CARGO_PROFILE, station, lane, acquired_at)
     return render_scene(scene, CARGO_VIEWS, get_profile(CARGO_PROFILE), meta, noise_rng)
 
@@ -117,11 +119,15 @@ def render_scene(
     return SimulatedScan(Scan(metadata, tuple(views)), GroundTruth(truth))
 
 
-def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator,
+                                  np.random.Generator]:
+    """The scene, noise and threat streams of ``seed`` (spawned children 0, 1 and 2, so the
+    scene and noise streams are those of ``spawn(2)``)."""
     if seed < 0:
         raise SimulationError(f"seed must be 0 or more, not {seed}")
-    scene_seq, noise_seq = np.random.SeedSequence(seed).spawn(2)
-    return np.random.default_rng(scene_seq), np.random.default_rng(noise_seq)
+    scene_seq, noise_seq, threat_seq = np.random.SeedSequence(seed).spawn(3)
+    return (np.random.default_rng(scene_seq), np.random.default_rng(noise_seq),
+            np.random.default_rng(threat_seq))
 
 
 def _make_threats(labels: Sequence[str], rng: np.random.Generator) -> list[SceneObject]:
