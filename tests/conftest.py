@@ -105,3 +105,27 @@ def scan_file(tmp_path: Path) -> Callable[..., Path]:
         return write_scan(tmp_path / name, scan, truth)
 
     return write
+
+
+SCREENER_VARIABLES = ("SCREENER_CONFIG", "SCREENER_HOME", "SCREENER_STATION", "SCREENER_LANE",
+                      "SCREENER_MAX_VIEW_PIXELS", "SCREENER_MAX_VIEWS")
+
+
+@pytest.fixture
+def isolated_cli(tmp_path, capsys, monkeypatch):
+    """``isolated_cli("scan", "info", FILE)`` -> (exit status, stdout, stderr), run in-process
+    with a fake HOME, no SCREENER_* variable and ``--home`` inside tmp_path."""
+    from screener.cli import main
+
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    for name in SCREENER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    def call(*args):
+        code = main(["--home", str(tmp_path / "data"), *map(str, args)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call

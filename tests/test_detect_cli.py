@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from collections.abc import Callable
@@ -21,8 +20,6 @@ from onnx_builders import (
     write_model,
 )
 
-import screener.cli as cli
-from screener.cli import detect_command
 from screener.scan import Scan, ScanMetadata, SourceKind, View, write_scan
 
 Run = Callable[..., tuple[int, str, str]]
@@ -32,39 +29,10 @@ Run = Callable[..., tuple[int, str, str]]
 VIEW_BOX = [16.0, 12.0, 48.0, 28.0]
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("SCREENER_CONFIG", "SCREENER_HOME", "SCREENER_STATION", "SCREENER_LANE",
-                 "SCREENER_MAX_VIEW_PIXELS", "SCREENER_MAX_VIEWS"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
-def run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> Run:
-    """``run("detect", FILE, ...)`` through ``screener.cli.main`` -> (status, out, err);
-    registers the command here until ``screener.cli`` does."""
-    original = cli.build_parser
-
-    def build_parser() -> argparse.ArgumentParser:
-        parser = original()
-        commands = next(a for a in parser._actions
-                        if isinstance(a, argparse._SubParsersAction))
-        if "detect" not in commands.choices:
-            detect_command.register(commands)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build_parser)
-
-    def call(*args: str | Path) -> tuple[int, str, str]:
-        code = cli.main(["--home", str(tmp_path / "data"), *map(str, args)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
+def run(isolated_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """``run("COMMAND", ...)`` through ``screener.cli.main`` -> (status, out, err)."""
+    return isolated_cli
 
 
 def write_test_scan(path: Path, *, kind: SourceKind = SourceKind.DUAL_ENERGY,

@@ -3,7 +3,6 @@ tiny VOC set and a tiny scan set, run in-process."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 from conftest import make_synthetic_scan
 from onnx_builders import manifest_document, sha256_of, v8_tensor, write_manifest, write_model
 
-import screener.cli as cli
 from screener.cli import eval_command
 from screener.detect.evaluation import load_detectors
 from screener.scan import write_scan
@@ -27,40 +25,11 @@ HANDGUN = (16, 24, 48, 40)
 KNIFE = (6, 6, 14, 14)
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("SCREENER_CONFIG", "SCREENER_HOME", "SCREENER_STATION", "SCREENER_LANE",
-                 "SCREENER_MAX_VIEW_PIXELS", "SCREENER_MAX_VIEWS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture
-def run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> Run:
-    """``run("eval-detector", ...)`` through ``screener.cli.main`` -> (status, out, err);
-    registers the command here until ``screener.cli`` does."""
-    original = cli.build_parser
-
-    def build_parser() -> argparse.ArgumentParser:
-        parser = original()
-        commands = next(a for a in parser._actions
-                        if isinstance(a, argparse._SubParsersAction))
-        if "eval-detector" not in commands.choices:
-            eval_command.register(commands)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build_parser)
-
-    def call(*args: str | Path) -> tuple[int, str, str]:
-        code = cli.main(["--home", str(tmp_path / "data"), *map(str, args)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
+def run(isolated_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """``run("COMMAND", ...)`` through ``screener.cli.main`` -> (status, out, err)."""
+    monkeypatch.chdir(tmp_path)
+    return isolated_cli
 
 
 def tiny_model(folder: Path, boxes=None, scores=None) -> Path:
