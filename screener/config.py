@@ -33,10 +33,16 @@ class Settings:
     lane: str = "lane-1"
     max_view_pixels: int = 100_000_000  # cap per view; a cargo view is ~12 M pixels
     max_views: int = 8
+    audit_db: str = ""  # SQLAlchemy URL; empty: SQLite file audit.sqlite in home
+    checkpoint_every: int = 100  # signed audit checkpoint every N events
 
     @property
     def scan_store(self) -> Path:
         return self.home / "scans"
+
+    @property
+    def audit_url(self) -> str:
+        return self.audit_db or f"sqlite:///{self.home / 'audit.sqlite'}"
 
     @property
     def scan_limits(self) -> ScanLimits:

@@ -152,3 +152,46 @@ class CorruptImageError(ScanImportError):
 class UnsupportedImageLayoutError(ScanImportError):
     """An image or array that decodes but whose layout cannot be imported: bit depth,
     number of colour channels, or array shape."""
+
+
+class AuditError(ScreenerError):
+    """The audit log cannot be opened, written or checked."""
+
+
+class AuditUnavailableError(AuditError):
+    """The audit database cannot be opened or written (missing, read-only, full, locked).
+
+    Whatever asked for the append was *not* recorded: a decision must not be confirmed.
+    """
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = " ".join(problem.split())
+        super().__init__(
+            f"{where}: audit log unavailable: {self.problem}. Nothing was recorded; fix "
+            "the database (space, permissions, path) and repeat the action."
+        )
+
+
+class NotAnAuditDatabaseError(AuditError):
+    """The database opens but holds no Screener audit log (or one newer than this code)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: not a Screener audit database: {problem}")
+
+
+class StationKeyError(AuditError):
+    """A station signing key is missing, unreadable or not an Ed25519 key."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: station key: {problem}")
+
+
+class AuditPayloadError(AuditError):
+    """An event payload cannot be put in canonical JSON (NaN, bytes, non-string keys...)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        super().__init__(f"audit event field '{field}': {problem}")

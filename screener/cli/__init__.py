@@ -13,6 +13,7 @@ from pathlib import Path
 
 from screener import __version__
 from screener.cli import (
+    audit_command,
     demo_command,
     detect_command,
     eval_command,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", type=Path, help="data folder (scan store, databases)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
+        audit_command,
         demo_command,
         detect_command,
         eval_command,

@@ -1,0 +1,130 @@
+"""Opening the audit database: SQLite (embedded default) or any SQLAlchemy URL.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (a returned append survives power
+loss) and foreign keys on. Every transaction starts with ``BEGIN IMMEDIATE``, which takes
+the database's write lock at once: two processes appending to one file queue up instead
+of both reading the same chain head and forking the chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from screener.audit.migrations import check_schema, migrate
+from screener.errors import AuditUnavailableError
+
+#: How long a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_S = 30.0
+T = TypeVar("T")
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_audit_engine(url: str, *, create: bool) -> Engine:
+    """An engine for ``url``. With ``create`` the schema is created or migrated; without
+    it the database must already exist and be a current Screener audit database."""
+    where = describe(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise AuditUnavailableError(url, f"not a database URL ({exc})") from None
+    path = sqlite_path(url)
+    if path is not None:
+        if not create and not path.is_file():
+            raise AuditUnavailableError(where, "no such database file")
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AuditUnavailableError(where, f"cannot create its folder: {exc}") from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, poolclass=NullPool,
+                                   connect_args={"timeout": BUSY_TIMEOUT_S})
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise AuditUnavailableError(where, f"cannot use this database: {exc}") from None
+    try:
+        with engine.begin() as conn:
+            if create:
+                migrate(conn)
+            else:
+                check_schema(conn)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise unavailable(where, exc) from None
+    except Exception:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_station_chain(conn: Connection, station: str) -> None:
+    """Serialise appends to one station's chain across processes. SQLite already holds
+    the database write lock (BEGIN IMMEDIATE); PostgreSQL takes a transaction-scoped
+    advisory lock keyed by the station name."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:station))"),
+                     {"station": f"screener-chain:{station}"})
+
+
+def unavailable(where: str, exc: SQLAlchemyError) -> AuditUnavailableError:
+    detail = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return AuditUnavailableError(where, str(detail).splitlines()[0] if str(detail) else
+                                 type(detail).__name__)
+
+
+@contextmanager
+def translated_errors(where: str) -> Iterator[None]:
+    """Database errors leave as :class:`AuditUnavailableError` naming the database."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise unavailable(where, exc) from None
+
+
+def run_in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with translated_errors(describe(engine.url.render_as_string(hide_password=False))), \
+            engine.begin() as conn:
+        return work(conn)

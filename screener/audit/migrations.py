@@ -1,0 +1,109 @@
+"""Recorded schema migrations (the sqlite-utils way): each migration has a version, runs
+once in a transaction, and leaves a row in ``schema_migrations``. A database whose newest
+migration is unknown to this code is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert, inspect, select
+
+from screener.audit.schema import APPEND_ONLY_TABLES, Base, SchemaMigration
+from screener.errors import NotAnAuditDatabaseError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _create_tables(conn: Connection) -> None:
+    tables = [Base.metadata.tables[name] for name in ("events", "checkpoints")]
+    Base.metadata.create_all(conn, tables=tables)
+
+
+def _append_only_triggers(conn: Connection) -> None:
+    """Triggers that abort UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) on the audit
+    tables: append-only holds for every client, not only for this code."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        for table in APPEND_ONLY_TABLES:
+            for action in ("UPDATE", "DELETE"):
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+    elif dialect == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION screener_append_only() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; "
+            "END $$")
+        for table in APPEND_ONLY_TABLES:
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION screener_append_only()")
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION screener_append_only()")
+    else:
+        raise NotAnAuditDatabaseError(dialect, "Screener's audit log runs on SQLite or "
+                                      "PostgreSQL; this database cannot enforce append-only")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "events and checkpoints tables", _create_tables),
+    Migration(2, "triggers that make the audit tables append-only", _append_only_triggers),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def applied_versions(conn: Connection) -> list[int]:
+    names = set(inspect(conn).get_table_names())
+    if "schema_migrations" not in names:
+        if names & {"events", "checkpoints"} or names:
+            raise NotAnAuditDatabaseError(
+                _where(conn), f"it holds tables ({', '.join(sorted(names))}) but no "
+                "schema_migrations record")
+        return []
+    return list(conn.scalars(select(SchemaMigration.version).order_by(SchemaMigration.version)))
+
+
+def migrate(conn: Connection) -> list[int]:
+    """Apply the missing migrations in order inside the caller's transaction; returns the
+    versions applied now."""
+    done = applied_versions(conn)
+    if done and done[-1] > LATEST_VERSION:
+        raise NotAnAuditDatabaseError(
+            _where(conn), f"schema version {done[-1]} was written by a newer Screener "
+            f"(this one knows up to {LATEST_VERSION}); upgrade Screener")
+    if not done:
+        Base.metadata.create_all(conn, tables=[Base.metadata.tables["schema_migrations"]])
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.version in done:
+            continue
+        migration.apply(conn)
+        conn.execute(insert(SchemaMigration).values(
+            version=migration.version, description=migration.description,
+            applied_utc=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+        applied.append(migration.version)
+    return applied
+
+
+def check_schema(conn: Connection) -> None:
+    """Refuse a database that is not a (fully migrated) Screener audit database."""
+    done = applied_versions(conn)
+    if not done:
+        raise NotAnAuditDatabaseError(_where(conn), "it has no audit tables")
+    if done != list(range(1, len(done) + 1)) or done[-1] != LATEST_VERSION:
+        raise NotAnAuditDatabaseError(
+            _where(conn), f"schema versions {done} do not match this Screener "
+            f"(1..{LATEST_VERSION}); open it with the station software once to migrate")
+
+
+def _where(conn: Connection) -> str:
+    return conn.engine.url.render_as_string(hide_password=True)

@@ -1,0 +1,71 @@
+"""Reading the log: events by scan, by range, by kind; the chain links and checkpoints an
+evidence bundle needs to prove its events were in the log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, select
+
+from screener.audit.chain import CheckpointRecord, EventRecord
+from screener.audit.database import describe, translated_errors
+from screener.audit.log import row_record
+from screener.audit.schema import Checkpoint, Event
+
+
+def _where(engine: Engine) -> str:
+    return describe(engine.url.render_as_string(hide_password=False))
+
+
+def stations(engine: Engine) -> list[str]:
+    with translated_errors(_where(engine)), engine.connect() as conn:
+        return list(conn.scalars(select(Event.station).distinct().order_by(Event.station)))
+
+
+def events_for_scan(engine: Engine, scan_sha256: str) -> list[EventRecord]:
+    """Every event that names this scan, all stations, in time order."""
+    with translated_errors(_where(engine)), engine.connect() as conn:
+        rows = conn.execute(select(Event.__table__).where(Event.scan_sha256 == scan_sha256)
+                            .order_by(Event.time_utc, Event.station, Event.seq))
+        return [row_record(row) for row in rows]
+
+
+def events_in_range(engine: Engine, station: str, first: int, last: int) -> list[EventRecord]:
+    with translated_errors(_where(engine)), engine.connect() as conn:
+        rows = conn.execute(select(Event.__table__).where(
+            Event.station == station, Event.seq >= first, Event.seq <= last)
+            .order_by(Event.seq))
+        return [row_record(row) for row in rows]
+
+
+def events_of_kinds(engine: Engine, kinds: Iterable[str]) -> list[EventRecord]:
+    with translated_errors(_where(engine)), engine.connect() as conn:
+        rows = conn.execute(select(Event.__table__).where(Event.kind.in_(list(kinds)))
+                            .order_by(Event.time_utc, Event.station, Event.seq))
+        return [row_record(row) for row in rows]
+
+
+def covering_checkpoint(engine: Engine, station: str, seq: int) -> CheckpointRecord | None:
+    """The first signed checkpoint at or after ``seq``: it signs a head from which the
+    chain links lead back to the event. None when no checkpoint covers it yet."""
+    with translated_errors(_where(engine)), engine.connect() as conn:
+        row = conn.execute(select(Checkpoint.__table__).where(
+            Checkpoint.station == station, Checkpoint.seq >= seq)
+            .order_by(Checkpoint.seq).limit(1)).first()
+    if row is None:
+        return None
+    return CheckpointRecord(station=row.station, genesis_hash=row.genesis_hash, seq=row.seq,
+                            time_utc=row.time_utc, head_hash=row.head_hash, reason=row.reason,
+                            key_fingerprint=row.key_fingerprint, signature=row.signature)
+
+
+def signing_keys(engine: Engine, station: str) -> list[EventRecord]:
+    """The genesis and key-rotation events of a station's chain, in order: they name
+    every public key that ever signed for it."""
+    from screener.audit.chain import KIND_GENESIS, KIND_KEY_ROTATED
+
+    with translated_errors(_where(engine)), engine.connect() as conn:
+        rows = conn.execute(select(Event.__table__).where(
+            Event.station == station, Event.kind.in_((KIND_GENESIS, KIND_KEY_ROTATED)))
+            .order_by(Event.seq))
+        return [row_record(row) for row in rows]

@@ -1,0 +1,72 @@
+"""The audit tables (SQLAlchemy 2.x declarative models). Dialect-neutral: text, integers
+and one composite key; timestamps are ISO 8601 UTC text so that the bytes an event's hash
+covers are the bytes every database returns.
+
+Append-only is enforced by triggers added in :mod:`screener.audit.migrations`; nothing
+here ever updates or deletes a row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+HASH_LENGTH = 64  # sha256, lower-case hex
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SchemaMigration(Base):
+    """One row per migration applied to this database, in order."""
+
+    __tablename__ = "schema_migrations"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    description: Mapped[str] = mapped_column(Text)
+    applied_utc: Mapped[str] = mapped_column(String(32))
+
+
+class Event(Base):
+    """One audit event: a link of its station's hash chain."""
+
+    __tablename__ = "events"
+
+    station: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time_utc: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON text
+    scan_sha256: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
+    model_sha256: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
+    prev_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+
+    __table_args__ = (
+        Index("ix_events_prev_hash", "prev_hash"),
+        Index("ix_events_scan", "scan_sha256"),
+        Index("ix_events_kind", "kind"),
+        Index("ix_events_time", "time_utc"),
+    )
+
+
+class Checkpoint(Base):
+    """A signed statement by the station key: "my chain's event ``seq`` has hash
+    ``head_hash``" (docs/audit.md, "Checkpoints")."""
+
+    __tablename__ = "checkpoints"
+
+    station: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    genesis_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    time_utc: Mapped[str] = mapped_column(String(32))
+    head_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    reason: Mapped[str] = mapped_column(String(64))
+    key_fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
+
+
+APPEND_ONLY_TABLES = ("events", "checkpoints", "schema_migrations")

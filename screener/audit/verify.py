@@ -1,0 +1,335 @@
+"""Checking a database's chains: every link, every checkpoint, and the station anchor.
+
+Reports the first fault of each station, located by ``seq`` and named by kind (the
+kinds are in :class:`Fault`; docs/audit.md says how each is recognised). Reads only;
+never writes to the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from screener.audit.chain import (
+    GENESIS_PREV_HASH,
+    KIND_GENESIS,
+    KIND_KEY_ROTATED,
+    CheckpointRecord,
+    EventRecord,
+    rotation_message,
+)
+from screener.audit.database import describe, translated_errors
+from screener.audit.keys import fingerprint, signature_valid
+from screener.audit.log import row_record
+from screener.audit.schema import Checkpoint, Event
+
+BATCH = 5000
+
+
+class Fault(Enum):
+    PAYLOAD_CHANGED = "payload changed"
+    ROW_DELETED = "row deleted"
+    ROW_INSERTED = "row inserted"
+    ROWS_REORDERED = "rows reordered"
+    TAIL_TRUNCATED = "tail truncated after a checkpoint"
+    BAD_SIGNATURE = "bad checkpoint signature"
+    CHECKPOINT_MISMATCH = "chain differs from its signed checkpoint"
+    CHAIN_REPLACED = "database replaced by another chain"
+
+
+@dataclass(frozen=True)
+class Finding:
+    station: str
+    fault: Fault
+    seq: int
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"station": self.station, "fault": self.fault.value, "seq": self.seq,
+                "detail": self.detail}
+
+    def __str__(self) -> str:
+        return f"station {self.station}: seq {self.seq}: {self.fault.value}: {self.detail}"
+
+
+@dataclass
+class StationReport:
+    station: str
+    events: int = 0
+    checkpoints: int = 0
+    head_seq: int = 0
+    head_hash: str = ""
+    last_checkpoint_seq: int = 0
+    key_fingerprints: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def first(self) -> Finding | None:
+        """The fault to report first: a replaced chain, else the lowest seq."""
+        if not self.findings:
+            return None
+        replaced = [f for f in self.findings if f.fault is Fault.CHAIN_REPLACED]
+        return replaced[0] if replaced else min(self.findings, key=lambda f: f.seq)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"station": self.station, "ok": self.ok, "events": self.events,
+                "checkpoints": self.checkpoints, "head_seq": self.head_seq,
+                "head_hash": self.head_hash, "last_checkpoint_seq": self.last_checkpoint_seq,
+                "key_fingerprints": self.key_fingerprints,
+                "first_fault": None if self.first is None else self.first.as_dict(),
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the verifier knows from outside the database about one station: its pinned
+    key fingerprint and its anchored checkpoint (either may be absent)."""
+
+    fingerprint: str | None = None
+    anchor: CheckpointRecord | None = None
+
+
+@dataclass
+class _Walk:
+    """State of the walk along one chain."""
+
+    prev: EventRecord | None = None
+    keys: list[tuple[int, str]] = field(default_factory=list)  # (from seq, public hex)
+    hashes_at_checkpoints: dict[int, str] = field(default_factory=dict)
+    fault: Finding | None = None
+
+
+def verify_database(engine: Engine, expectations: dict[str, Expectation] | None = None,
+                    progress: Callable[[int], None] | None = None) -> list[StationReport]:
+    """Verify every station chain in the database (a report per station)."""
+    expectations = expectations or {}
+    where = describe(engine.url.render_as_string(hide_password=False))
+    with translated_errors(where), engine.connect() as conn:
+        names = list(conn.scalars(select(Event.station).distinct().order_by(Event.station)))
+        names += sorted(set(expectations) - set(names))
+        return [verify_station(conn, name, expectations.get(name, Expectation()), progress)
+                for name in names]
+
+
+def verify_station(conn: Connection, station: str, expected: Expectation,
+                   progress: Callable[[int], None] | None = None) -> StationReport:
+    report = StationReport(station)
+    checkpoints = _checkpoints(conn, station)
+    wanted = {cp.seq for cp in checkpoints}
+    if expected.anchor is not None:
+        wanted.add(expected.anchor.seq)
+    walk = _Walk()
+    for record in _events(conn, station):
+        report.events += 1
+        if walk.fault is None:
+            walk.fault = _check_event(conn, record, walk)
+            if walk.fault is None and record.seq in wanted:
+                walk.hashes_at_checkpoints[record.seq] = record.hash
+        walk.prev = record
+        if progress is not None and report.events % BATCH == 0:
+            progress(BATCH)
+    if progress is not None:
+        progress(report.events % BATCH)
+    if walk.fault is not None:
+        report.findings.append(walk.fault)
+    if walk.prev is not None:
+        report.head_seq, report.head_hash = walk.prev.seq, walk.prev.hash
+    report.checkpoints = len(checkpoints)
+    report.last_checkpoint_seq = checkpoints[-1].seq if checkpoints else 0
+    report.key_fingerprints = [fingerprint(bytes.fromhex(key)) for _, key in walk.keys]
+    genesis = _first_hash(conn, station)
+    for cp in checkpoints:
+        finding = _check_checkpoint(cp, walk, report.head_seq, genesis, "checkpoint")
+        if finding is not None:
+            report.findings.append(finding)
+            break
+    report.findings += _check_expectation(station, expected, walk, report.head_seq, genesis)
+    return report
+
+
+# ---------------------------------------------------------------------- events
+def _events(conn: Connection, station: str) -> Iterator[EventRecord]:
+    """The station's events in seq order, fetched in batches (a million rows stream)."""
+    last = 0
+    while True:
+        rows = conn.execute(select(Event.__table__).where(Event.station == station,
+                                                          Event.seq > last)
+                            .order_by(Event.seq).limit(BATCH)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row_record(row)
+        last = rows[-1].seq
+
+
+def _check_event(conn: Connection, record: EventRecord, walk: _Walk) -> Finding | None:
+    expected_seq = 1 if walk.prev is None else walk.prev.seq + 1
+    prev_hash = GENESIS_PREV_HASH if walk.prev is None else walk.prev.hash
+    station = record.station
+    if record.seq > expected_seq:
+        return Finding(station, Fault.ROW_DELETED, expected_seq,
+                       f"seq {expected_seq} is missing (next present: {record.seq})")
+    if record.computed_hash() != record.hash:
+        return _explain_bad_hash(conn, record, prev_hash)
+    if record.prev_hash != prev_hash:
+        return _explain_broken_link(conn, record)
+    if record.kind in (KIND_GENESIS, KIND_KEY_ROTATED):
+        return _register_key(record, walk)
+    return None
+
+
+def _explain_bad_hash(conn: Connection, record: EventRecord, prev_hash: str) -> Finding:
+    """A row whose contents no longer give its hash: changed in place, or a genuine row
+    standing at another seq (rows renumbered after a deletion or an insertion, or
+    swapped)."""
+    station, seq = record.station, record.seq
+    original = _original_seq(conn, record)
+    if original is None:
+        return Finding(station, Fault.PAYLOAD_CHANGED, seq,
+                       "the row's contents no longer give its hash")
+    if original < seq:
+        return Finding(station, Fault.ROW_INSERTED, original,
+                       f"a row was inserted: the genuine event {original} now stands at "
+                       f"seq {seq}")
+    successor = conn.execute(select(Event.seq).where(Event.station == station,
+                                                     Event.prev_hash == prev_hash,
+                                                     Event.seq != seq)).first()
+    if successor is not None and successor.seq > seq:
+        return Finding(station, Fault.ROWS_REORDERED, seq,
+                       f"event {original} stands at seq {seq}; the event that followed "
+                       f"seq {seq - 1} now stands at seq {successor.seq}")
+    return Finding(station, Fault.ROW_DELETED, seq,
+                   f"the genuine event {seq} is gone; later rows were renumbered "
+                   f"(event {original} now stands at seq {seq})")
+
+
+def _original_seq(conn: Connection, record: EventRecord) -> int | None:
+    """The seq at which this row's contents give its stored hash, if any."""
+    count = int(conn.scalar(select(func.max(Event.seq)).where(
+        Event.station == record.station)) or 0)
+    near = [record.seq - 1, record.seq + 1]
+    others = (s for s in range(1, count + 2) if s not in near and s != record.seq)
+    for candidate in (*near, *others):
+        if candidate >= 1 and record.computed_hash(candidate) == record.hash:
+            return candidate
+    return None
+
+
+def _explain_broken_link(conn: Connection, record: EventRecord) -> Finding:
+    station, seq = record.station, record.seq
+    pointed = conn.execute(select(Event.seq).where(Event.station == station,
+                                                   Event.hash == record.prev_hash)).first()
+    if pointed is not None:
+        return Finding(station, Fault.ROWS_REORDERED, seq,
+                       f"event {seq} follows the event now at seq {pointed.seq}, not "
+                       f"seq {seq - 1}")
+    return Finding(station, Fault.PAYLOAD_CHANGED, seq - 1,
+                   f"event {seq - 1} was changed and re-hashed: event {seq} links to a "
+                   "hash no row has")
+
+
+def _register_key(record: EventRecord, walk: _Walk) -> Finding | None:
+    """Follow the chain's keys: genesis names the first, each rotation the next, and a
+    rotation must be endorsed by the key it replaces."""
+    try:
+        payload = json.loads(record.payload)
+        public = str(payload["public_key"])
+        bytes.fromhex(public)
+    except (ValueError, KeyError, TypeError):
+        return Finding(record.station, Fault.PAYLOAD_CHANGED, record.seq,
+                       f"{record.kind} event does not name a public key")
+    if record.kind == KIND_GENESIS and record.seq != 1:
+        return Finding(record.station, Fault.ROW_INSERTED, record.seq,
+                       "a second genesis event inside the chain")
+    if record.kind == KIND_KEY_ROTATED and not _endorsed(walk, record.station, public,
+                                                         payload.get("endorsement")):
+        return Finding(record.station, Fault.BAD_SIGNATURE, record.seq,
+                       "key rotation not endorsed by the key it replaces")
+    walk.keys.append((record.seq, public))
+    return None
+
+
+def _endorsed(walk: _Walk, station: str, public: str, endorsement: Any) -> bool:
+    return bool(walk.keys) and signature_valid(walk.keys[-1][1],
+                                               rotation_message(station, public),
+                                               str(endorsement or ""))
+
+
+# ---------------------------------------------------------------------- checkpoints
+def _checkpoints(conn: Connection, station: str) -> list[CheckpointRecord]:
+    rows = conn.execute(select(Checkpoint.__table__).where(Checkpoint.station == station)
+                        .order_by(Checkpoint.seq))
+    return [CheckpointRecord(station=r.station, genesis_hash=r.genesis_hash, seq=r.seq,
+                             time_utc=r.time_utc, head_hash=r.head_hash, reason=r.reason,
+                             key_fingerprint=r.key_fingerprint, signature=r.signature)
+            for r in rows]
+
+
+def _key_at(walk: _Walk, seq: int) -> str | None:
+    """The public key that signs checkpoints at ``seq``: a rotation's own checkpoint is
+    still signed by the key it replaces."""
+    active = None
+    for start, public in walk.keys:
+        if start < seq or (start == seq and active is None):
+            active = public
+    return active
+
+
+def _check_checkpoint(cp: CheckpointRecord, walk: _Walk, head_seq: int, genesis: str | None,
+                      what: str) -> Finding | None:
+    station = cp.station
+    if cp.seq > head_seq:
+        return Finding(station, Fault.TAIL_TRUNCATED, head_seq + 1,
+                       f"the {what} signed at seq {cp.seq} but the chain ends at seq "
+                       f"{head_seq}")
+    public = _key_at(walk, cp.seq)
+    if public is None or not signature_valid(public, cp.message(), cp.signature):
+        return Finding(station, Fault.BAD_SIGNATURE, cp.seq,
+                       f"the {what} at seq {cp.seq} is not signed by the chain's key")
+    if genesis is not None and cp.genesis_hash != genesis:
+        return Finding(station, Fault.CHAIN_REPLACED, 1,
+                       f"the {what} at seq {cp.seq} belongs to another chain")
+    actual = walk.hashes_at_checkpoints.get(cp.seq)
+    if actual is not None and actual != cp.head_hash:
+        return Finding(station, Fault.CHECKPOINT_MISMATCH, cp.seq,
+                       f"event {cp.seq} hashes to {actual[:12]}..., the {what} signed "
+                       f"{cp.head_hash[:12]}...: the chain was rewritten up to here")
+    return None
+
+
+def _first_hash(conn: Connection, station: str) -> str | None:
+    row = conn.execute(select(Event.hash).where(Event.station == station, Event.seq == 1)
+                       ).first()  # fmt: skip
+    return None if row is None else str(row.hash)
+
+
+def _check_expectation(station: str, expected: Expectation, walk: _Walk, head_seq: int,
+                       genesis: str | None) -> list[Finding]:
+    findings = []
+    if expected.fingerprint is not None:
+        first_key = fingerprint(bytes.fromhex(walk.keys[0][1])) if walk.keys else None
+        known = {fingerprint(bytes.fromhex(key)) for _, key in walk.keys}
+        if first_key is None or expected.fingerprint not in known:
+            findings.append(Finding(station, Fault.CHAIN_REPLACED, 1,
+                                    "the chain is not signed by this station's key "
+                                    f"({expected.fingerprint[:16]}...)"))
+    anchor = expected.anchor
+    if anchor is not None:
+        if genesis is None or anchor.genesis_hash != genesis:
+            findings.append(Finding(station, Fault.CHAIN_REPLACED, 1,
+                                    "the station's anchor names another chain (genesis "
+                                    f"{anchor.genesis_hash[:12]}...)"))
+        else:
+            finding = _check_checkpoint(anchor, walk, head_seq, genesis, "station anchor")
+            if finding is not None:
+                findings.append(finding)
+    return findings

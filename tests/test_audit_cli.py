@@ -1,0 +1,72 @@
+"""``screener audit verify|key|checkpoint``: exit 0 intact, 1 tampered, 2 cannot check."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from audit_helpers import STATION, attacker, make_chain
+
+
+def test_verify_intact_exits_0(isolated_cli, tmp_path):
+    make_chain(tmp_path / "data").close()
+    code, out, _ = isolated_cli("audit", "verify")
+    assert code == 0
+    assert f"station {STATION}: OK (45 events" in out
+
+
+def test_verify_tampered_exits_1_naming_seq_and_fault(isolated_cli, tmp_path):
+    make_chain(tmp_path / "data").close()
+    attacker(tmp_path / "data").execute("DELETE FROM events WHERE seq = 17")
+    code, out, _ = isolated_cli("audit", "verify")
+    assert code == 1
+    assert "TAMPERED: seq 17: row deleted" in out
+    code, out, _ = isolated_cli("audit", "verify", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False
+    assert report["stations"][0]["first_fault"]["seq"] == 17
+    assert report["stations"][0]["first_fault"]["fault"] == "row deleted"
+
+
+def test_verify_missing_database_exits_2(isolated_cli, tmp_path):
+    code, out, err = isolated_cli("audit", "verify", "--db",
+                                  f"sqlite:///{tmp_path / 'nothing.sqlite'}")
+    assert code == 2 and out == ""
+    assert "no such database file" in err and len(err.splitlines()) == 1
+
+
+def test_verify_foreign_database_exits_2(isolated_cli, tmp_path):
+    path = tmp_path / "other.sqlite"
+    sqlite3.connect(path).execute("CREATE TABLE customers (id INTEGER)")
+    code, _, err = isolated_cli("audit", "verify", "--db", f"sqlite:///{path}")
+    assert code == 2
+    assert "not a Screener audit database" in err and "customers" in err
+
+
+def test_verify_not_a_database_file_exits_2(isolated_cli, tmp_path):
+    path = tmp_path / "junk.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    code, _, err = isolated_cli("audit", "verify", "--db", f"sqlite:///{path}")
+    assert code == 2 and "audit log unavailable" in err
+
+
+def test_bad_url_exits_2(isolated_cli):
+    code, _, err = isolated_cli("audit", "verify", "--db", "nonsense://")
+    assert code == 2 and "nonsense" in err
+
+
+def test_key_show_rotate_and_checkpoint(isolated_cli, tmp_path):
+    make_chain(tmp_path / "data", events=3).close()
+    code, out, _ = isolated_cli("audit", "key", "show")
+    assert code == 0 and "fingerprint" in out
+    old = out.split("full: ")[1].strip()
+    code, out, _ = isolated_cli("audit", "key", "rotate", "--actor", "admin1")
+    assert code == 0
+    new = out.split("full: ")[1].strip()
+    assert new != old
+    assert list((tmp_path / "data" / "keys").glob("*.retired-*"))
+    code, out, _ = isolated_cli("audit", "checkpoint", "--reason", "test")
+    assert code == 0
+    code, out, _ = isolated_cli("audit", "verify", "--json")
+    assert code == 0
+    assert json.loads(out)["stations"][0]["key_fingerprints"] == [old, new]
