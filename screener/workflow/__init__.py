@@ -1,0 +1,1 @@
+"""The screening session as a Qt-free state machine: sources, decisions, roles."""
