@@ -108,7 +108,8 @@ def scan_file(tmp_path: Path) -> Callable[..., Path]:
 
 
 SCREENER_VARIABLES = ("SCREENER_CONFIG", "SCREENER_HOME", "SCREENER_STATION", "SCREENER_LANE",
-                      "SCREENER_MAX_VIEW_PIXELS", "SCREENER_MAX_VIEWS")
+                      "SCREENER_MAX_VIEW_PIXELS", "SCREENER_MAX_VIEWS", "SCREENER_AUDIT_DB",
+                      "SCREENER_CHECKPOINT_EVERY")
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from screener.cli import (
     detect_command,
     eval_command,
     render_command,
+    retention_command,
     scan_commands,
     simulate_commands,
 )
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         detect_command,
         eval_command,
         render_command,
+        retention_command,
         scan_commands,
         simulate_commands,
     ):

@@ -13,6 +13,7 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from screener.errors import (
@@ -124,6 +125,25 @@ class ScanStore:
         """Copy a stored scan out, byte for byte, after verifying it."""
         self.verify(sha256)
         return Path(shutil.copyfile(self.path_for(sha256), destination))
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """Every stored scan as (sha256, path), in hash order."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("??/??/*.h5")):
+            if _SHA256.fullmatch(path.stem):
+                yield path.stem, path
+
+    def remove(self, sha256: str) -> bool:
+        """Delete a stored scan (retention); False if it was not there."""
+        path = self.path_for(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise ScanStoreError(f"{path}: cannot delete stored scan: {exc.strerror}") from None
+        return True
 
     @staticmethod
     def _verify(path: Path, sha256: str) -> None:
