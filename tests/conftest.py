@@ -3,6 +3,7 @@ depend on the simulator."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,3 +131,33 @@ def isolated_cli(tmp_path, capsys, monkeypatch):
         return code, out, err
 
     return call
+
+
+POSTGRES_URL = os.environ.get("SCREENER_TEST_POSTGRES",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty schema on the test PostgreSQL server, as a SQLAlchemy URL; dropped
+    afterwards. Skips when no server answers, unless SCREENER_REQUIRE_POSTGRES=1 (CI),
+    where that is a failure."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except (OperationalError, ImportError) as exc:
+        reason = f"no PostgreSQL at {POSTGRES_URL} ({str(exc).splitlines()[0]})"
+        if os.environ.get("SCREENER_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason}; SCREENER_REQUIRE_POSTGRES=1 makes this a failure")
+        pytest.skip(reason)
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()

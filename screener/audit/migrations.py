@@ -40,8 +40,8 @@ def _append_only_triggers(conn: Connection) -> None:
     elif dialect == "postgresql":
         conn.exec_driver_sql(
             "CREATE OR REPLACE FUNCTION screener_append_only() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; "
-            "END $$")
+            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = "
+            "TG_TABLE_NAME || ' is append-only'; END $$")
         for table in APPEND_ONLY_TABLES:
             conn.exec_driver_sql(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
