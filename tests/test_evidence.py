@@ -1,0 +1,534 @@
+"""Evidence bundles: export -> verify round trips, and every kind of tampering caught and
+named (a changed byte in any file, an added or removed file, an event edited and
+re-hashed into the manifests), offline, with the station's database and home gone."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import make_synthetic_scan
+
+from screener.audit.cases import place_hold
+from screener.audit.chain import event_hash
+from screener.audit.evidence import (
+    BundleUnreadableError,
+    export_bundle,
+    select_scan,
+    verify_bundle,
+)
+from screener.audit.evidence.annotate import annotate_view, scan_annotations
+from screener.audit.evidence.bagit import ZipBagWriter, opened_bag, validate_bag
+from screener.audit.keys import StationKey
+from screener.audit.log import open_audit_log
+from screener.audit.query import events_of_kinds
+from screener.errors import AuditError
+from screener.scan import ScanStore, write_scan
+
+STATION = "station-1"
+BAG = "bundle"
+CASE = "CASE-7"
+
+
+def populate(home: Path) -> SimpleNamespace:
+    """Three stored scans (one then deleted, as retention would), nine events after the
+    genesis, a case hold; checkpoints every 4 events, so the tail is not yet covered."""
+    store = ScanStore(home / "scans")
+    shas = []
+    for seed, views in ((1, 2), (2, 1), (3, 1)):
+        scan, _ = make_synthetic_scan(views=views, seed=seed)
+        shas.append(store.add(write_scan(home.parent / f"scan-{seed}.h5", scan)))
+    a, b, gone = shas
+    store.path_for(gone).unlink()
+    log = open_audit_log(home, STATION, checkpoint_every=4)
+    log.append("scan.received", {"source": "demo conveyor", "bag_id": "BAG-0001",
+                                 "views": ["top", "side"]}, scan_sha256=a)
+    log.append("ai.result", {"status": "ok", "detections": [
+        {"view": "top", "box": [10, 5, 40, 25], "label": "knife", "category": "knife",
+         "score": 0.87}]}, scan_sha256=a, model_sha256="ab" * 32)
+    decision = log.append("screening.decision", {
+        "decision": "suspect", "marks": [{"view": "top", "box": [12, 8, 38, 30]}],
+        "response_ms": 2314, "tip": {"fti_id": "fti-0042", "category": "gun",
+                                     "view_boxes": {"side": [5, 5, 20, 20]},
+                                     "outcome": "hit"}},
+        actor="op7", role="screener", scan_sha256=a)
+    log.append("scan.received", {"source": "demo conveyor", "bag_id": "BAG-0002",
+                                 "views": ["top"]}, scan_sha256=b)
+    log.append("ai.result", {"status": "unavailable", "detections": []}, scan_sha256=b,
+               model_sha256="cd" * 32)
+    log.append("screening.decision", {"decision": "clear", "marks": [], "response_ms": 800,
+                                      "tip": None}, actor="op7", role="screener",
+               scan_sha256=b)
+    log.append("scan.received", {"source": "watch folder", "bag_id": "BAG-0003"},
+               scan_sha256=gone)
+    log.append("screening.decision", {"decision": "clear", "marks": []}, actor="op8",
+               role="screener", scan_sha256=gone)
+    place_hold(log, CASE, [a, gone], actor="inv1", role="investigator",
+               reason="police request")
+    head = log.head()
+    log.engine.dispose()
+    assert head is not None and head.seq == 10
+    return SimpleNamespace(home=home, a=a, b=b, gone=gone, decision_seq=decision.seq)
+
+
+def export_scan(home: Path, sha: str, out: Path) -> None:
+    log = open_audit_log(home, STATION, checkpoint_every=4)
+    try:
+        export_bundle(log, select_scan(log.engine, sha), out, case_number="C-2024-17",
+                      investigator="Jane Doe", store=ScanStore(home / "scans"))
+    finally:
+        log.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """One exported bundle (scan a) shared by the tamper tests, which only read it."""
+    root = tmp_path_factory.mktemp("evidence")
+    chain = populate(root / "home")
+    chain.bundle = root / f"{BAG}.zip"
+    export_scan(chain.home, chain.a, chain.bundle)
+    return chain
+
+
+# ---------------------------------------------------------------------- zip surgery
+def members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def write_members(path: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+def flip(data: bytes, at: int | None = None) -> bytes:
+    index = len(data) // 2 if at is None else at
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1:]
+
+
+def reseal(files: dict[str, bytes], key: StationKey | None = None) -> dict[str, bytes]:
+    """Recompute the manifests and Payload-Oxum (as a forger would); with ``key`` also
+    re-sign and swap in that key."""
+    files = dict(files)
+    if key is not None:
+        files[f"{BAG}/data/station-key.pem"] = key.public_pem()
+        info = files[f"{BAG}/bag-info.txt"].decode()
+        files[f"{BAG}/bag-info.txt"] = re.sub(
+            r"Screener-Key-Fingerprint: \w+", f"Screener-Key-Fingerprint: {key.fingerprint}",
+            info).encode()
+    payload = {n[len(BAG) + 1:]: d for n, d in files.items() if n.startswith(f"{BAG}/data/")}
+    files[f"{BAG}/manifest-sha256.txt"] = "".join(
+        f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(payload.items())).encode()
+    oxum = f"{sum(len(d) for d in payload.values())}.{len(payload)}"
+    files[f"{BAG}/bag-info.txt"] = re.sub(r"Payload-Oxum: \S+", f"Payload-Oxum: {oxum}",
+                                          files[f"{BAG}/bag-info.txt"].decode()).encode()
+    tags = ("bag-info.txt", "bagit.txt", "manifest-sha256.txt")
+    tagmanifest = "".join(f"{hashlib.sha256(files[f'{BAG}/{t}']).hexdigest()}  {t}\n"
+                          for t in tags).encode()
+    files[f"{BAG}/tagmanifest-sha256.txt"] = tagmanifest
+    if key is not None:
+        files[f"{BAG}/tagmanifest-sha256.txt.sig"] = base64.b64encode(
+            key.private.sign(tagmanifest)) + b"\n"
+    return files
+
+
+def verify_cli(isolated_cli, path: Path) -> tuple[int, str, str]:
+    return isolated_cli("evidence", "verify", path)
+
+
+def name_of(files: dict[str, bytes], pattern: str) -> str:
+    (name,) = [n for n in files if re.fullmatch(f"{BAG}/{pattern}", n)]
+    return name
+
+
+# ---------------------------------------------------------------------- round trip
+def test_cli_round_trip_verifies_without_the_station(tmp_path, isolated_cli):
+    chain = populate(tmp_path / "data")
+    out = tmp_path / "case.zip"
+    code, stdout, stderr = isolated_cli(
+        "evidence", "export", "--scan", chain.a, "--out", out, "--case-number", "C-2024-17",
+        "--investigator", "Jane Doe")
+    assert code == 0, stderr
+    assert "wrote" in stdout and "logged as evidence.exported" in stdout
+    shutil.rmtree(tmp_path / "data")  # no database, no key, no scan store
+    code, stdout, stderr = verify_cli(isolated_cli, out)
+    assert code == 0, stdout
+    assert stdout.startswith("OK:") and "3 of 3 exported events" in stdout
+    code, stdout, _ = isolated_cli("evidence", "verify", out, "--json")
+    result = json.loads(stdout)
+    assert code == 0 and result["ok"] and result["summary"]["External-Identifier"] == "C-2024-17"
+
+
+def test_bundle_layout(made):
+    files = members(made.bundle)
+    assert files[f"{BAG}/bagit.txt"] == (b"BagIt-Version: 1.0\n"
+                                         b"Tag-File-Character-Encoding: UTF-8\n")
+    info = files[f"{BAG}/bag-info.txt"].decode()
+    for label in ("Bagging-Date", "Payload-Oxum", "Bag-Software-Agent", "Source-Organization",
+                  "Screener-Key-Fingerprint", "Screener-Station"):
+        assert f"\n{label}: " in f"\n{info}"
+    assert "External-Identifier: C-2024-17" in info and "Contact-Name: Jane Doe" in info
+    # the scan byte for byte, annotated PNGs per view, events, key, report
+    stored = (made.home / "scans").rglob(f"{made.a}.h5")
+    assert files[f"{BAG}/data/scans/{made.a}.h5"] == next(stored).read_bytes()
+    pngs = [n for n in files if n.endswith(".png")]
+    assert sorted(pngs) == [f"{BAG}/data/images/{made.a}-{v}.png" for v in ("side", "top")]
+    assert all(files[n].startswith(b"\x89PNG") for n in pngs)
+    assert b"BEGIN PUBLIC KEY" in files[f"{BAG}/data/station-key.pem"]
+    report = files[f"{BAG}/data/report.html"].decode()
+    assert "C-2024-17" in report and "fti-0042" in report and "data:image/jpeg" in report
+    # every payload file in the manifest; the signature in no manifest
+    manifest = files[f"{BAG}/manifest-sha256.txt"].decode()
+    payload = [n for n in files if n.startswith(f"{BAG}/data/")]
+    assert len(manifest.splitlines()) == len(payload)
+    assert ".sig" not in files[f"{BAG}/tagmanifest-sha256.txt"].decode()
+    # the events as stored plus their proof: links to a signed checkpoint, key events
+    lines = [json.loads(x) for x in files[f"{BAG}/data/events.jsonl"].splitlines()]
+    events = [x for x in lines if x["record"] == "event"]
+    assert {x["seq"] for x in events if x["selected"]} == {2, 3, 4}
+    assert {"prev_hash", "hash", "payload", "time_utc"} <= set(events[0])
+    assert any(x["kind"] == "chain.genesis" for x in events)
+    assert [x["seq"] for x in lines if x["record"] == "checkpoint"] == [1, 4]
+
+
+def test_bagit_python_layout_rules(made):
+    """The bag also passes the generic checker with no Screener knowledge."""
+    with opened_bag(made.bundle) as source:
+        check = validate_bag(source, unlisted_tag_files=("tagmanifest-sha256.txt.sig",))
+    assert check.ok, check.problems
+
+
+def test_export_is_logged_and_covered_by_a_checkpoint(made):
+    from screener.audit.database import create_audit_engine
+
+    engine = create_audit_engine(f"sqlite:///{made.home / 'audit.sqlite'}", create=False)
+    try:
+        (logged,) = events_of_kinds(engine, ["evidence.exported"])
+        with engine.connect() as conn:
+            reasons = [r for (r,) in conn.exec_driver_sql(
+                "SELECT reason FROM checkpoints ORDER BY seq")]
+    finally:
+        engine.dispose()
+    payload = json.loads(logged.payload)
+    tagmanifest = members(made.bundle)[f"{BAG}/tagmanifest-sha256.txt"]
+    assert payload["tagmanifest_sha256"] == hashlib.sha256(tagmanifest).hexdigest()
+    assert payload["file"] == made.bundle.name and payload["case_number"] == "C-2024-17"
+    assert payload["investigator"] == "Jane Doe" and payload["selection"] == {"scan": made.a}
+    assert (logged.actor, logged.role) == ("Jane Doe", "investigator")
+    assert "evidence export" not in reasons  # scan a's events (2-4) were already covered
+
+
+def test_case_export_declares_the_deleted_scan(tmp_path, isolated_cli):
+    chain = populate(tmp_path / "data")
+    out = tmp_path / "case.zip"
+    code, stdout, stderr = isolated_cli("evidence", "export", "--case", CASE, "--out", out,
+                                        "--case-number", "7", "--investigator", "J. Doe")
+    assert code == 0, stderr
+    assert chain.gone in stderr and "no longer in the scan store" in stderr
+    files = members(out)
+    assert f"Screener-Purged-Scan: {chain.gone}" in files["case/bag-info.txt"].decode()
+    assert f"case/data/scans/{chain.a}.h5" in files
+    assert not any(chain.gone in n for n in files if n.startswith("case/data/scans"))
+    assert "not in the bundle" in files["case/data/report.html"].decode()
+    kinds = [json.loads(x)["kind"] for x in files["case/data/events.jsonl"].splitlines()
+             if json.loads(x).get("selected")]
+    assert "case.hold" in kinds and kinds.count("screening.decision") == 2
+    code, stdout, _ = verify_cli(isolated_cli, out)
+    assert code == 0, stdout
+    assert "1 declared no longer stored" in stdout
+    # the case hold (seq 10) was not yet covered: the export signed the head first
+    lines = [json.loads(x) for x in files["case/data/events.jsonl"].splitlines()]
+    assert [x["seq"] for x in lines if x["record"] == "checkpoint"] == [1, 4, 8, 10]
+    assert lines[-1]["reason"] == "evidence export"
+
+
+def test_events_range_export(tmp_path, isolated_cli):
+    populate(tmp_path / "data")
+    out = tmp_path / "range.zip"
+    code, stdout, stderr = isolated_cli("evidence", "export", "--events", "5-7", "--out", out,
+                                        "--case-number", "R-1", "--investigator", "J. Doe",
+                                        "--station", STATION)
+    assert code == 0, stderr
+    code, stdout, _ = verify_cli(isolated_cli, out)
+    assert code == 0 and "3 of 3 exported events" in stdout
+
+
+def test_unpacked_bag_folder_verifies(made, tmp_path):
+    with zipfile.ZipFile(made.bundle) as zf:
+        zf.extractall(tmp_path)
+    assert verify_bundle(tmp_path / BAG).ok
+
+
+def test_key_rotation_is_followed(tmp_path):
+    home = tmp_path / "home"
+    chain = populate(home)
+    log = open_audit_log(home, STATION, checkpoint_every=4)
+    try:
+        log.rotate_key(StationKey.generate(), actor="admin", role="admin")
+        log.append("case.release", {"case": CASE, "reason": "closed"}, actor="inv1",
+                   role="investigator")
+        export_bundle(log, select_scan(log.engine, chain.a), tmp_path / "rot.zip",
+                      case_number="C-1", investigator="J", store=ScanStore(home / "scans"))
+    finally:
+        log.engine.dispose()
+    result = verify_bundle(tmp_path / "rot.zip")
+    assert result.ok, result.problems
+    assert len(result.summary["keys"][STATION]) == 2
+
+
+# ---------------------------------------------------------------------- tampering
+TAMPERED = {
+    "scan": r"data/scans/[0-9a-f]{64}\.h5",
+    "events": r"data/events\.jsonl",
+    "png": r"data/images/[0-9a-f]{64}-top\.png",
+    "report": r"data/report\.html",
+    "public key": r"data/station-key\.pem",
+    "bag-info": r"bag-info\.txt",
+    "bagit.txt": r"bagit\.txt",
+    "manifest": r"manifest-sha256\.txt",
+    "tagmanifest": r"tagmanifest-sha256\.txt",
+    "signature": r"tagmanifest-sha256\.txt\.sig",
+}
+
+
+@pytest.mark.parametrize("what", TAMPERED)
+def test_one_changed_byte_is_named(made, tmp_path, isolated_cli, what):
+    files = members(made.bundle)
+    name = name_of(files, TAMPERED[what])
+    files[name] = flip(files[name])
+    code, stdout, _ = verify_cli(isolated_cli, write_members(tmp_path / "t.zip", files))
+    assert code == 1, stdout
+    rel = re.escape(name.removeprefix(f"{BAG}/"))
+    assert re.search(rf"(^|\s){rel}(:|\s|$)", stdout, re.MULTILINE), stdout
+    assert stdout.rstrip().endswith("problem(s)") and "FAILED" in stdout
+
+
+def test_a_damaged_zip_member_is_named(made, tmp_path, isolated_cli):
+    """A byte flipped in the zip file itself (the scan is stored uncompressed)."""
+    raw = bytearray(made.bundle.read_bytes())
+    with zipfile.ZipFile(made.bundle) as zf:
+        info = zf.getinfo(f"{BAG}/data/scans/{made.a}.h5")
+    local = info.header_offset
+    start = local + 30 + int.from_bytes(raw[local + 26:local + 28], "little") + \
+        int.from_bytes(raw[local + 28:local + 30], "little")
+    raw[start + info.compress_size // 2] ^= 0x01
+    (tmp_path / "t.zip").write_bytes(bytes(raw))
+    code, stdout, _ = verify_cli(isolated_cli, tmp_path / "t.zip")
+    assert code == 1
+    assert stdout.startswith(f"data/scans/{made.a}.h5: cannot be read back")
+
+
+def test_an_added_file_is_named(made, tmp_path, isolated_cli):
+    files = members(made.bundle)
+    files[f"{BAG}/data/extra.txt"] = b"planted\n"
+    code, stdout, _ = verify_cli(isolated_cli, write_members(tmp_path / "t.zip", files))
+    assert code == 1
+    assert "data/extra.txt: in the payload but not listed in manifest-sha256.txt" in stdout
+    assert "Payload-Oxum" in stdout
+
+
+def test_an_added_tag_file_is_named(made, tmp_path, isolated_cli):
+    files = members(made.bundle)
+    files[f"{BAG}/notes.txt"] = b"planted\n"
+    code, stdout, _ = verify_cli(isolated_cli, write_members(tmp_path / "t.zip", files))
+    assert code == 1 and "notes.txt: tag file not listed in tagmanifest-sha256.txt" in stdout
+
+
+def test_a_removed_file_is_named(made, tmp_path, isolated_cli):
+    files = members(made.bundle)
+    name = name_of(files, TAMPERED["png"])
+    del files[name]
+    code, stdout, _ = verify_cli(isolated_cli, write_members(tmp_path / "t.zip", files))
+    assert code == 1
+    assert (f"{name.removeprefix(BAG + '/')}: listed in manifest-sha256.txt but missing "
+            "from the bag") in stdout
+
+
+def _edit_decision(files: dict[str, bytes], seq: int, rehash: bool) -> dict[str, bytes]:
+    name = f"{BAG}/data/events.jsonl"
+    lines = []
+    for line in files[name].decode().splitlines():
+        record = json.loads(line)
+        if record["record"] == "event" and record["seq"] == seq:
+            payload = json.loads(record["payload"])
+            payload["decision"] = "clear"
+            record["payload"] = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+            if rehash:
+                fields = {k: record[k] for k in ("station", "seq", "time_utc", "actor",
+                                                 "role", "kind", "payload", "scan_sha256",
+                                                 "model_sha256")}
+                record["hash"] = event_hash(record["prev_hash"], fields)
+        lines.append(json.dumps(record, sort_keys=True, separators=(",", ":")))
+    files = dict(files)
+    files[name] = ("\n".join(lines) + "\n").encode()
+    return files
+
+
+def test_an_edited_event_is_caught_by_the_chain(made, tmp_path):
+    forged = reseal(_edit_decision(members(made.bundle), made.decision_seq, rehash=False))
+    result = verify_bundle(write_members(tmp_path / "t.zip", forged))
+    assert not result.ok
+    assert not any("differs from" in p for p in result.problems)  # the manifests pass
+    assert (f"data/events.jsonl: event {STATION}#{made.decision_seq}: hash does not match "
+            "its contents") in result.problems
+
+
+def test_a_re_signed_forgery_is_caught(made, tmp_path):
+    """The forger re-hashes the event, reseals and re-signs with a key of their own."""
+    forged = reseal(_edit_decision(members(made.bundle), made.decision_seq, rehash=True),
+                    key=StationKey.generate())
+    result = verify_bundle(write_members(tmp_path / "t.zip", forged))
+    text = "\n".join(result.problems)
+    assert not any("signature over" in p for p in result.problems)  # their signature holds
+    # ... but the chain does not: the checkpoint signed the original event
+    assert f"checkpoint {STATION}#4: signs hash" in text
+    assert f"event {STATION}#{made.decision_seq}" in text
+    assert "data/station-key.pem: key" in text and "is not the key that" in text
+
+
+# ---------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("args, message", [
+    (["--scan", "0" * 64], "no event in the audit log names scan"),
+    (["--scan", "not-a-sha"], "is not a sha256"),
+    (["--events", "500-600"], "has no event with seq 500 to 600"),
+    (["--events", "7-3"], "FROM must be at least 1"),
+    (["--events", "x"], "is not a range"),
+    (["--case", "NO-SUCH-CASE"], "no case 'NO-SUCH-CASE'"),
+])
+def test_bad_selections_are_typed_errors(tmp_path, isolated_cli, args, message):
+    populate(tmp_path / "data")
+    code, stdout, stderr = isolated_cli("evidence", "export", *args, "--out",
+                                        tmp_path / "x.zip", "--case-number", "1",
+                                        "--investigator", "J")
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("screener: error: evidence export:") and message in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_bad_output_paths_are_typed_errors(tmp_path, isolated_cli):
+    chain = populate(tmp_path / "data")
+    common = ["--scan", chain.a, "--case-number", "1", "--investigator", "J"]
+    code, _, stderr = isolated_cli("evidence", "export", *common, "--out",
+                                   tmp_path / "missing" / "x.zip")
+    assert code == 2 and "does not exist" in stderr and len(stderr.splitlines()) == 1
+    (tmp_path / "taken.zip").write_bytes(b"keep me")
+    code, _, stderr = isolated_cli("evidence", "export", *common, "--out",
+                                   tmp_path / "taken.zip")
+    assert code == 2 and "already exists" in stderr
+    assert (tmp_path / "taken.zip").read_bytes() == b"keep me"
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_uncovered_events_of_another_station_are_refused(tmp_path, isolated_cli):
+    chain = populate(tmp_path / "data")
+    other = open_audit_log(tmp_path / "data", "station-2", checkpoint_every=100)
+    other.append("screening.decision", {"decision": "clear", "marks": []}, actor="op9",
+                 role="screener", scan_sha256=chain.a)
+    other.engine.dispose()
+    code, _, stderr = isolated_cli("evidence", "export", "--scan", chain.a, "--out",
+                                   tmp_path / "x.zip", "--case-number", "1",
+                                   "--investigator", "J")
+    assert code == 2 and "station 'station-2'" in stderr and "not yet covered" in stderr
+
+
+def test_verify_refuses_what_is_not_a_bundle(tmp_path, isolated_cli):
+    (tmp_path / "plain.zip").write_bytes(b"not a zip at all")
+    write_members(tmp_path / "nobag.zip", {"folder/readme.txt": b"hello"})
+    for path in (tmp_path / "plain.zip", tmp_path / "nobag.zip", tmp_path / "absent.zip"):
+        code, stdout, stderr = verify_cli(isolated_cli, path)
+        assert code == 2 and stdout == ""
+        assert stderr.startswith(f"screener: error: {path}: not an evidence bundle")
+        assert len(stderr.splitlines()) == 1
+    with pytest.raises(BundleUnreadableError) as caught:
+        verify_bundle(tmp_path / "plain.zip")
+    assert isinstance(caught.value, AuditError)
+
+
+# ---------------------------------------------------------------------- pieces
+def test_annotations_read_payloads_defensively(made):
+    from screener.audit.chain import EventRecord
+
+    def event(seq, kind, payload):
+        return EventRecord(STATION, seq, "2024-01-01T00:00:00.000000Z", "op", "screener",
+                           kind, payload, made.a, None, "0" * 64, "0" * 64)
+
+    events = [event(1, "ai.result", json.dumps({"status": "ok", "detections": [
+                  {"view": "top", "box": [1, 2, "x", 4]}, "junk",
+                  {"view": "top", "box": [30, 20, 2, 3], "score": "high"}]})),
+              event(2, "screening.decision", json.dumps({"marks": None, "tip": {
+                  "view_boxes": ["top"]}})),
+              event(3, "screening.decision", "not json"),
+              event(4, "ai.result", json.dumps({"status": "unavailable"}))]
+    found = scan_annotations(events, made.a)
+    assert [a.box for a in found.boxes] == [(2.0, 3.0, 30.0, 20.0)]  # corners sorted
+    assert any("2 without a usable box" in n for n in found.notes)
+    assert any("AI unavailable" in n for n in found.notes)
+    import numpy as np
+
+    image = annotate_view(np.zeros((40, 64, 4), np.uint8), "top", found.boxes, ["t"],
+                          found.notes)
+    assert image.ndim == 3 and image.shape[1] >= 64 * 9
+
+
+def test_bag_writer_refuses_unsafe_names(tmp_path):
+    with ZipBagWriter(tmp_path / "w.zip", "bag") as writer, pytest.raises(ValueError):
+        writer.add_payload("../escape.txt", b"x")
+
+
+@pytest.mark.parametrize("endorser", ["old", "other"])
+def test_a_rotation_must_be_endorsed_by_the_key_it_replaces(endorser):
+    from screener.audit.chain import (
+        GENESIS_PREV_HASH,
+        KIND_GENESIS,
+        KIND_KEY_ROTATED,
+        CheckpointRecord,
+        EventRecord,
+        checkpoint_message,
+        rotation_message,
+    )
+    from screener.audit.evidence.proof import Chain, check_chain
+
+    old, new, other = (StationKey.generate() for _ in range(3))
+    events: dict[tuple[str, int], EventRecord] = {}
+    prev = GENESIS_PREV_HASH
+    signer = {"old": old, "other": other}[endorser]
+    for seq, kind, payload in (
+            (1, KIND_GENESIS, {"public_key": old.public_hex, "fingerprint": old.fingerprint}),
+            (2, KIND_KEY_ROTATED, {"public_key": new.public_hex, "endorsement": signer.sign(
+                rotation_message(STATION, new.public_hex))}),
+            (3, "screening.decision", {"decision": "clear"})):
+        fields = {"station": STATION, "seq": seq, "time_utc": "2024-01-01T00:00:00.000000Z",
+                  "actor": "system", "role": "system", "kind": kind,
+                  "payload": json.dumps(payload, sort_keys=True, separators=(",", ":")),
+                  "scan_sha256": None, "model_sha256": None}
+        record = EventRecord(**fields, prev_hash=prev, hash=event_hash(prev, fields))
+        events[(STATION, seq)] = record
+        prev = record.hash
+    checkpoints = {}
+    for seq, key in ((1, old), (2, old), (3, new)):  # a rotation's own checkpoint: old key
+        fields = {"station": STATION, "genesis_hash": events[(STATION, 1)].hash, "seq": seq,
+                  "time_utc": "2024-01-01T00:00:00.000000Z",
+                  "head_hash": events[(STATION, seq)].hash, "reason": "test",
+                  "key_fingerprint": key.fingerprint}
+        checkpoints[(STATION, seq)] = CheckpointRecord(
+            **fields, signature=key.sign(checkpoint_message(fields)))
+    check = check_chain("events.jsonl", Chain(events, [(STATION, 3)], checkpoints))
+    if endorser == "old":
+        assert check.problems == [] and (STATION, 3) in check.proven
+        assert check.active_key(STATION) == new.public_hex
+    else:
+        assert f"events.jsonl: event {STATION}#2: key rotation not endorsed by the key it " \
+               "replaces" in check.problems
+        # ... so the new key is unknown and the checkpoint it signed does not verify
+        assert any(p.startswith(f"events.jsonl: checkpoint {STATION}#3: names key")
+                   for p in check.problems)
