@@ -81,7 +81,7 @@ def test_read_only_database_surfaces_an_error_and_keeps_what_was_written(tmp_pat
     def _read_only(dbapi_connection, _record):
         dbapi_connection.execute("PRAGMA query_only = ON")
 
-    with pytest.raises(AuditUnavailableError, match="readonly|read-only|query_only"):
+    with pytest.raises(AuditUnavailableError, match=r"readonly|read-only|query_only"):
         log.append("screening.decision", {"decision": "suspect"}, actor="op1",
                    role="screener")
     assert len(_stored(home)) == 6

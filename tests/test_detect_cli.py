@@ -117,10 +117,14 @@ def one_line_error(code: int, out: str, err: str) -> str:
     return err
 
 
-def test_no_model_says_how_to_pass_one(run: Run, tmp_path: Path) -> None:
+def test_no_model_says_how_to_pass_one(run: Run, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from screener.cli import detect_command
+
+    monkeypatch.setattr(detect_command, "shipped_model", lambda *_: None)
     scan = write_test_scan(tmp_path / "bag.h5")
     err = one_line_error(*run("detect", scan))
-    assert "no detection model is installed yet" in err and "--model PATH" in err
+    assert "no detection model is installed" in err and "--model PATH" in err
 
 
 def test_failures_are_one_line(run: Run, tmp_path: Path) -> None:

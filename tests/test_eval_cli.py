@@ -200,7 +200,7 @@ def test_floor_detections_above_threshold_equal_the_operating_ones(tmp_path: Pat
 
 def test_eval_errors_are_one_line(run: Run, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(eval_command, "default_model_path", lambda: None)
+    monkeypatch.setattr(eval_command, "default_model_path", lambda *_: None)
     data = tiny_voc(tmp_path / "set")
     code, _, err = run("eval-detector", "--data", data, "--format", "voc")
     assert code == 2 and "--model PATH" in err and err.count("\n") == 1
@@ -229,7 +229,7 @@ def test_dual_energy_model_on_images_names_the_file(run: Run, tmp_path: Path) ->
 
 def test_default_model_path_finds_models_folder() -> None:
     found = eval_command.default_model_path()
-    assert found is None or (found.suffix == ".onnx" and found.parent.name == "models")
+    assert found is None or (found.name == "threats.onnx" and found.parent.name == "models")
 
 
 def test_missing_matplotlib_is_said_before_running(run: Run, tmp_path: Path,

@@ -15,11 +15,13 @@ from screener.config import Settings
 from screener.detect import Detection, Detector, DetectorUnavailableError, InputKind
 from screener.detect.errors import DetectionInputError
 from screener.detect.inputs import dual_energy
+from screener.detect.shipped import shipped_model
 from screener.scan import Scan, View, file_sha256, read_scan
 
 NO_MODEL = (
-    "no detection model is installed yet: pass one with --model PATH (an ONNX file with a "
-    "Screener manifest, or a YOLOv5/YOLOv8/YOLO11 detection export with its class names)"
+    "no detection model is installed (models/threats.onnx is missing): pass one with "
+    "--model PATH (an ONNX file with a Screener manifest, or a YOLOv5/YOLOv8/YOLO11 "
+    "detection export with its class names)"
 )
 
 #: The display pipeline's function that makes each input kind (docs/detector.md).
@@ -44,7 +46,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     detect.add_argument("file", type=Path, help="scan file")
     detect.add_argument("--model", type=Path,
-                        help="ONNX model (required until Screener ships its own model)")
+                        help="ONNX model (default: the shipped model for the scan's kind, "
+                        "models/threats.onnx or, for single-energy scans, threats-grey.onnx)")
     detect.add_argument("--manifest", type=Path,
                         help="model manifest JSON (default: <model>.json beside the model, "
                         "else the model's metadata)")
@@ -83,10 +86,11 @@ def input_maker(kind: InputKind, scan: Scan) -> tuple[Callable[[View], Any], str
 
 def run_detect(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    if args.model is None:
-        raise DetectorUnavailableError(None, NO_MODEL)
-    detector = Detector.load(args.model, args.manifest, threads=args.threads)
     scan = read_scan(args.file, settings.scan_limits)
+    model = args.model or shipped_model(scan.metadata.source_kind)
+    if model is None:
+        raise DetectorUnavailableError(None, NO_MODEL)
+    detector = Detector.load(model, args.manifest, threads=args.threads)
     names = [v.name for v in scan.views]
     for name in args.views or ():
         if name not in names:

@@ -33,8 +33,10 @@ from screener.detect.evaluation import (
     shipped_class_maps,
     write_pr_curve,
 )
+from screener.detect.shipped import shipped_model
 from screener.errors import ScreenerError
-from screener.scan import Scan, View
+from screener.scan import Scan, View, load_any
+from screener.scan.hdf5 import ScanLimits
 
 
 def _fraction(text: str) -> float:
@@ -57,17 +59,14 @@ def _threads(text: str) -> int:
     return value
 
 
-def default_model_path() -> Path | None:
-    """The shipped model, if there is one: ``models/*.onnx`` of a source checkout (the
-    repository root above the ``screener`` package), else ``screener/models/*.onnx``
-    inside an installed package. The first file by name; None when there is none."""
-    package = Path(__file__).resolve().parent.parent
-    for folder in (package.parent / "models", package / "models"):
-        if folder.is_dir():
-            found = sorted(p for p in folder.glob("*.onnx") if p.is_file())
-            if found:
-                return found[0]
-    return None
+def default_model_path(dataset: Dataset | None = None,
+                       limits: ScanLimits | None = None) -> Path | None:
+    """The shipped model that fits the set: the greyscale one when its first image is a
+    single-energy scan (GDXray-like), else the pseudo-colour one."""
+    kind = None
+    if dataset is not None and dataset.samples:
+        kind = load_any(dataset.samples[0].source, limits).metadata.source_kind
+    return shipped_model(kind)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -112,14 +111,14 @@ def _progress(done: int, total: int, sample: Sample) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    model = args.model or default_model_path()
-    if model is None:
-        raise DetectorUnavailableError(None, NO_MODEL)
     if not args.no_pr_curve and importlib.util.find_spec("matplotlib") is None:
         raise ScreenerError("the PR-curve figure needs matplotlib: pip install matplotlib, "
                             "or pass --no-pr-curve")
     class_map = identity_class_map() if args.classes is None else load_class_map(args.classes)
     dataset = read_dataset(args.data, args.data_format, settings.scan_limits)
+    model = args.model or default_model_path(dataset, settings.scan_limits)
+    if model is None:
+        raise DetectorUnavailableError(None, NO_MODEL)
     operating, detector = load_detectors(model, args.manifest, threads=args.threads,
                                          score_floor=args.score_floor)
     scoring = resolve_scoring(class_map, operating.manifest, dataset.class_names)
