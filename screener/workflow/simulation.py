@@ -1,0 +1,150 @@
+"""Headless screening with simulated screeners, writing real audit events.
+
+``run_simulation`` screens ``bags`` simulated bags with ``operators`` simulated
+screeners through the same :class:`~screener.workflow.session.ScreeningSession` the
+workstation uses, so every event it writes is a real one in the station's chain.
+
+* **The bag pool** (:mod:`screener.workflow.pool`). Simulating a bag takes about half a
+  second, so bags come from a pool of at most ``pool`` distinct bags (default
+  ``min(bags, 50)``), simulated once into the scan store. With ``bags <= pool`` each pool
+  bag is screened once, in order; with more, each bag screened is drawn from the pool
+  with replacement (so one scan may be screened several times, by several operators).
+* **Operators** ``sim-op-1`` ... take turns: the bags are split into K consecutive blocks
+  and each operator screens one block in a session of its own (started, ended and
+  checkpointed at shift end), one after the other at this one station.
+* **Each bag**: ``scan.received``, ``ai.result`` (the simulated AI, or "unavailable"
+  without it), then the simulated screener's ``screening.decision``
+  (:mod:`screener.workflow.observer`), scored against ground truth for the report.
+
+One seed fixes the pool, the order, the operators' profiles and every answer; only the
+times in the log are real.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from screener.audit.log import AuditLog
+from screener.errors import SimulationError
+from screener.scan import ScanStore
+from screener.workflow.observer import ObserverProfile, draw_profiles, respond
+from screener.workflow.pool import PoolBag, build_pool, pool_recipes
+from screener.workflow.roles import Role
+from screener.workflow.scoring import Tally, outcome_of
+from screener.workflow.session import IncomingBag, Operator, ScreeningSession
+from screener.workflow.simulated_ai import SimulatedDetector
+
+POOL_LIMIT = 50
+SOURCE = "simulator"
+_ORDER_STREAM = 0x0D3
+_RESPONSE_STREAM = 0x2E5
+
+
+@dataclass(frozen=True)
+class SimulationPlan:
+    bags: int
+    operators: int
+    seed: int = 0
+    pool: int | None = None  # None: min(bags, POOL_LIMIT)
+    threat_fraction: float = 0.3
+    simulated_ai: bool = True
+
+    def __post_init__(self) -> None:
+        if self.bags < 1:
+            raise SimulationError(f"ask for at least one bag, not {self.bags}")
+        if not 1 <= self.operators <= self.bags:
+            raise SimulationError(f"operators must lie between 1 and the number of bags "
+                                  f"({self.bags}), not {self.operators}")
+        if self.seed < 0:
+            raise SimulationError(f"seed must be 0 or more, not {self.seed}")
+        if not 0.0 <= self.threat_fraction <= 1.0:
+            raise SimulationError(f"threat fraction must lie in [0, 1], not "
+                                  f"{self.threat_fraction}")
+        if self.pool is not None and self.pool < 1:
+            raise SimulationError(f"the bag pool needs at least one bag, not {self.pool}")
+
+    @property
+    def pool_size(self) -> int:
+        return min(self.bags, POOL_LIMIT if self.pool is None else self.pool)
+
+
+@dataclass
+class OperatorSummary:
+    profile: ObserverProfile
+    tally: Tally = field(default_factory=Tally)
+
+
+@dataclass
+class SimulationReport:
+    plan: SimulationPlan
+    pool: list[PoolBag]
+    operators: list[OperatorSummary]
+    events: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+
+
+def run_simulation(log: AuditLog, store: ScanStore, plan: SimulationPlan, *, lane: str,
+                   pool_index: Path | None = None,
+                   on_pool_bag: Callable[[PoolBag], None] | None = None,
+                   on_screened: Callable[[str], None] | None = None) -> SimulationReport:
+    """Screen ``plan.bags`` bags; ``on_pool_bag`` and ``on_screened`` report progress."""
+    started = time.perf_counter()
+    recipes = pool_recipes(plan.seed, plan.pool_size, plan.threat_fraction,
+                           station=log.station, lane=lane)
+    pool = build_pool(store, recipes, index=pool_index, on_bag=on_pool_bag)
+    detector = (SimulatedDetector({bag.scan_sha256: bag.truth for bag in pool}, plan.seed)
+                if plan.simulated_ai else None)
+    order = bag_order(plan)
+    profiles = draw_profiles(plan.seed, operator_ids(plan.operators))
+    report = SimulationReport(plan, pool, [OperatorSummary(p) for p in profiles])
+    for summary, positions in zip(report.operators, shifts(plan), strict=True):
+        session = ScreeningSession(log, Operator(summary.profile.operator_id, Role.SCREENER),
+                                   detector=detector, lane=lane)
+        session.start()
+        for position in positions:
+            _screen(session, store, pool[order[position]], summary,
+                    _response_rng(plan.seed, position))
+            if on_screened is not None:
+                on_screened(summary.profile.operator_id)
+        session.end()
+        report.events.update(session.events_written)
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def bag_order(plan: SimulationPlan) -> list[int]:
+    """Which pool bag each screened bag is: each once in order, or drawn with
+    replacement when more bags are screened than the pool holds."""
+    if plan.bags <= plan.pool_size:
+        return list(range(plan.bags))
+    rng = np.random.default_rng(np.random.SeedSequence([plan.seed, _ORDER_STREAM]))
+    return [int(i) for i in rng.integers(0, plan.pool_size, size=plan.bags)]
+
+
+def shifts(plan: SimulationPlan) -> list[list[int]]:
+    """Consecutive blocks of bag positions, one per operator, as even as can be."""
+    return [[int(i) for i in block]
+            for block in np.array_split(np.arange(plan.bags), plan.operators)]
+
+
+def operator_ids(count: int) -> list[str]:
+    return [f"sim-op-{i + 1}" for i in range(count)]
+
+
+def _screen(session: ScreeningSession, store: ScanStore, bag: PoolBag,
+            summary: OperatorSummary, rng: np.random.Generator) -> None:
+    session.receive(IncomingBag.from_store(store, bag.scan_sha256, SOURCE))
+    session.run_ai()
+    answer = respond(summary.profile, bag.percept, rng)
+    session.decide(answer.decision, answer.marks, response_ms=answer.response_ms)
+    summary.tally.add(outcome_of(bag.percept.has_threat, answer.decision))
+
+
+def _response_rng(seed: int, position: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, _RESPONSE_STREAM, position]))
