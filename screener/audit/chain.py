@@ -10,6 +10,7 @@ Everything here is pure: the verifier and the bundle verifier use the same funct
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,15 @@ class EventRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.hashed_fields(), "prev_hash": self.prev_hash, "hash": self.hash}
+
+    def payload_dict(self) -> dict[str, Any]:
+        """The payload as an object; empty when it is not a JSON object (a damaged or
+        foreign row: readers of payloads must not fail on it)."""
+        try:
+            data = json.loads(self.payload)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:

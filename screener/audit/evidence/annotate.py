@@ -8,7 +8,6 @@ caption, it never stops an export. Pure numpy and OpenCV; no Qt.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -70,14 +69,6 @@ def _text(value: Any, default: str = "?") -> str:
     return default if value is None else str(value)
 
 
-def _payload(record: EventRecord) -> dict[str, Any]:
-    try:
-        data = json.loads(record.payload)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -89,7 +80,7 @@ def scan_annotations(events: Iterable[EventRecord], scan_sha256: str) -> ScanAnn
                     key=lambda e: (e.time_utc, e.station, e.seq))
     for event in chosen:
         where = f"{event.station}#{event.seq} {event.time_utc[:19].replace('T', ' ')}"
-        payload = _payload(event)
+        payload = event.payload_dict()
         if event.kind == KIND_AI_RESULT:
             _ai(event, payload, where, found)
         elif event.kind == KIND_DECISION:

@@ -8,7 +8,6 @@ offline, years later. Every value from the log is HTML-escaped.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -75,14 +74,6 @@ def _e(value: Any) -> str:
     return escape("" if value is None else str(value))
 
 
-def _payload(record: EventRecord) -> dict[str, Any]:
-    try:
-        data = json.loads(record.payload)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _event_id(record: EventRecord) -> str:
     return f"{record.station}#{record.seq}"
 
@@ -106,7 +97,7 @@ def _decisions(data: ReportData) -> str:
     for record in data.selected:
         if record.kind != KIND_DECISION:
             continue
-        payload = _payload(record)
+        payload = record.payload_dict()
         decision = str(payload.get("decision", "?"))
         marks = payload.get("marks")
         tip = payload.get("tip")
@@ -130,7 +121,7 @@ def _ai(data: ReportData) -> str:
     for record in data.selected:
         if record.kind != KIND_AI_RESULT:
             continue
-        payload = _payload(record)
+        payload = record.payload_dict()
         found = []
         detections = payload.get("detections")
         for item in detections if isinstance(detections, list) else []:
@@ -187,7 +178,7 @@ def _chain(data: ReportData) -> str:
             _short(c.head_hash)] for c in data.checkpoints]
     keys = []
     for record in data.key_events:
-        public = str(_payload(record).get("public_key", ""))
+        public = str(record.payload_dict().get("public_key", ""))
         try:
             shown = display_fingerprint(fingerprint(bytes.fromhex(public)))
         except ValueError:
