@@ -285,3 +285,11 @@ def test_checkpoint_only_when_the_head_is_not_covered(tmp_path):
     log.append("session.ended", {}, actor="op1", role="screener")
     checkpoint = log.checkpoint("shift end")
     assert checkpoint is not None and checkpoint.seq == 11
+
+
+@pytest.mark.parametrize("station", ["../etc", "a/b", "", "x" * 200])
+def test_station_names_that_are_not_file_names_are_refused(tmp_path, station):
+    from screener.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="station"):
+        open_audit_log(tmp_path / "home", station)

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from screener.audit.chain import CheckpointRecord
+from screener.audit.keys import check_station_name
 from screener.errors import AuditError
 
 
@@ -24,7 +25,7 @@ class AnchorError(AuditError):
 
 
 def anchor_path(home: Path, station: str) -> Path:
-    return home / "audit" / f"{station}.anchor.json"
+    return home / "audit" / f"{check_station_name(station)}.anchor.json"
 
 
 def write_anchor(path: Path, checkpoint: CheckpointRecord) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from screener.errors import StationKeyError
+from screener.errors import ConfigError, StationKeyError
 
 
 def fingerprint(public_key: bytes) -> str:
@@ -61,8 +62,19 @@ class StationKey:
         return cls(Ed25519PrivateKey.generate())
 
 
+_STATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def check_station_name(station: str) -> str:
+    """Station names become file names (key, anchor): letters, digits, '.', '_', '-'."""
+    if not _STATION.fullmatch(station):
+        raise ConfigError("settings", "station", f"{station!r} is not a station name "
+                          "(letters, digits, '.', '_', '-'; at most 128 characters)")
+    return station
+
+
 def key_path(home: Path, station: str) -> Path:
-    return home / "keys" / f"{station}.ed25519.pem"
+    return home / "keys" / f"{check_station_name(station)}.ed25519.pem"
 
 
 def load_key(path: Path) -> StationKey:

@@ -197,8 +197,8 @@ class AuditLog:
 def open_audit_log(home: Path, station: str, *, url: str | None = None,
                    checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY) -> AuditLog:
     """The station's log with its key and anchor under ``home`` (created on first use)."""
-    engine = create_audit_engine(url or Settings(home=home).audit_url, create=True)
     key = load_or_create_key(key_path(home, station))
+    engine = create_audit_engine(url or Settings(home=home).audit_url, create=True)
     try:
         return AuditLog(engine, station, key, checkpoint_every=checkpoint_every,
                         anchor=anchor_path(home, station))
