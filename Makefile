@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= demo
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test lint typecheck contracts pytest bench demo docs clean check-python
+.PHONY: run test lint typecheck contracts pytest bench demo docs clean check-python model
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -51,6 +51,16 @@ test: lint typecheck contracts pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/render.py
+	$(BIN)/python bench/detect.py
+
+# Reproduces models/: train on simulated bags (about 85 min on 2 cores), evaluate with
+# `screener eval-detector`, write models/MODEL_CARD.md. PyTorch is a dev-only extra.
+model: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	$(BIN)/python -m training.train --out models --seed 0 --checkpoint
+	$(BIN)/python -m training.run_evaluations --models models
+	$(BIN)/python -m training.model_card --models models
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

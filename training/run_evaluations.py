@@ -1,0 +1,82 @@
+"""Evaluate the shipped models with ``screener eval-detector`` on every set the model card
+reports, and keep the JSON reports and PR curves in ``models/eval/``.
+
+* held-out simulated bags: ``screener demo --seed 7`` (bag seeds ``7 * 100003 + i``,
+  disjoint from the training and held-out seeds of ``training.data``), 60 % armed;
+* ``../shared/datasets/sixray-val`` (pseudo-colour, the standard model) and
+  ``../shared/datasets/gdxray-dev`` (single-energy, the greyscale model), each scored by
+  class and by category; skipped with a message when the folder is absent.
+
+    python -m training.run_evaluations --models models --bags 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+
+from screener.cli import main as screener
+
+DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+SIM_SEED = 7
+#: (report name, data folder, format, class map, model file)
+REAL_SETS = (
+    ("sixray-val", "sixray-val", "sixray", "threats.onnx"),
+    ("sixray-val-categories", "sixray-val", "sixray-categories", "threats.onnx"),
+    ("gdxray-dev", "gdxray-dev", "gdxray", "threats-grey.onnx"),
+    ("gdxray-dev-categories", "gdxray-dev", "gdxray-categories", "threats-grey.onnx"),
+)
+
+
+def run_eval(models: Path, out: Path, name: str, data: Path, data_format: str,
+             classes: str | None, model: str) -> None:
+    args = ["eval-detector", "--data", str(data), "--format", data_format, "--json",
+            "--model", str(models / model), "--pr-curve", str(out / f"{name}-pr.png")]
+    if classes:
+        args += ["--classes", classes]
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = screener(args)
+    if code != 0:
+        raise SystemExit(f"eval-detector failed on {data} (exit {code})")
+    report = json.loads(buffer.getvalue())
+    (out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    evaluation = report["evaluation"]
+    print(f"{name}: mAP50 {evaluation['map50']:.3f}  mAP50-95 {evaluation['map50_95']:.3f}  "
+          f"recall at the operating point {evaluation['operating_point']['recall']}",
+          flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--bags", type=int, default=300, help="held-out simulated bags")
+    parser.add_argument("--sim-dir", type=Path, default=Path("build/heldout-sim"),
+                        help="where the held-out simulated bags are written")
+    parser.add_argument("--datasets", type=Path, default=DATASETS)
+    args = parser.parse_args(argv)
+    out = args.models / "eval"
+    out.mkdir(parents=True, exist_ok=True)
+    if not (args.sim_dir / "manifest.json").is_file():
+        code = screener(["demo", "--out", str(args.sim_dir), "--bags", str(args.bags),
+                         "--seed", str(SIM_SEED), "--threat-fraction", "0.6"])
+        if code != 0:
+            raise SystemExit("could not simulate the held-out bags")
+    for model in ("threats.onnx", "threats-grey.onnx"):
+        run_eval(args.models, out, f"sim-heldout{'-grey' if 'grey' in model else ''}",
+                 args.sim_dir, "scan", None, model)
+    for name, folder, classes, model in REAL_SETS:
+        data = args.datasets / folder
+        if not data.is_dir():
+            print(f"{name}: skipped, {data} is absent", file=sys.stderr)
+            continue
+        run_eval(args.models, out, name, data, "voc", classes, model)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
