@@ -46,6 +46,7 @@ from screener.sim.items.benign import BENIGN_MAKERS
 from screener.sim.items.threats import THREAT_MAKERS
 from screener.sim.labels import THREAT_CLASSES
 from screener.sim.projection import ViewGeometry, project
+from screener.tip.projector import ChannelNoise, compose_channel
 
 #: Output classes, in model output order (the simulator's threat classes).
 CLASSES: tuple[str, ...] = tuple(THREAT_CLASSES)
@@ -216,11 +217,10 @@ def compose(view: View, article: Any, profile: ScannerProfile, rng: np.random.Ge
     """``view`` with ``article`` projected alone and multiplied into its transmission.
 
     The article's noise-free transmission ``T_a`` (both channels, the cabin physics) is
-    blurred with the detector's point spread and multiplied into the measured bag,
-    ``T = T_bag * T_a``. The bag's noise is then scaled by ``T_a``, so noise is added to
-    bring each pixel's variance to the detector model's at ``T``:
-    ``var_add = T_bag T_a (1 - T_a) / N + e^2 (1 - T_a^2)`` (N: open-beam quanta, e: the
-    electronic noise). Returns the new view and the article's box in view pixels (``None``
+    blurred with the detector's point spread and multiplied into the measured bag with
+    the TIP projector's physics (:func:`screener.tip.projector.compose_channel`: noise
+    added to reach the detector model's variance at ``T_bag * T_a``). Returns the new
+    view and the article's box in view pixels (``None``
     when it did not fit, and the view unchanged).
     """
     pitch = float(view.pixel_pitch_mm[0])
@@ -255,12 +255,9 @@ def compose(view: View, article: Any, profile: ScannerProfile, rng: np.random.Ge
         art = np.clip(art, 0.0, 1.0)
         t_bag = view.transmission(name)
         patch = t_bag[top:top + h, left:left + w]
-        quanta = float(spectrum.open_beam_quanta)
-        noise = float(profile.electronic_noise)
-        out = patch * art
-        var = patch * art * (1.0 - art) / quanta + noise**2 * (1.0 - art**2)
-        out += np.sqrt(np.maximum(var, 0.0)) * rng.standard_normal(out.shape, dtype=np.float32)
-        np.clip(out, 1.0 / quanta, 1.0, out=out)
+        noise = ChannelNoise(quanta=float(spectrum.open_beam_quanta),
+                             electronic=float(profile.electronic_noise))
+        out = compose_channel(patch, art, noise, rng)
         composed = t_bag.copy()
         composed[top:top + h, left:left + w] = out
         channels[name] = np.rint(composed * np.float32(FULL_SCALE)).astype(np.uint16)
