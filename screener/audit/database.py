@@ -8,10 +8,10 @@ of both reading the same chain head and forking the chain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -23,7 +23,6 @@ from screener.errors import AuditUnavailableError
 
 #: How long a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_S = 30.0
-T = TypeVar("T")
 
 
 def describe(url: str) -> str:
@@ -122,9 +121,3 @@ def translated_errors(where: str) -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         raise unavailable(where, exc) from None
-
-
-def run_in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with translated_errors(describe(engine.url.render_as_string(hide_password=False))), \
-            engine.begin() as conn:
-        return work(conn)
