@@ -33,7 +33,7 @@ from screener.audit.chain import (
 )
 from screener.audit.database import (
     create_audit_engine,
-    describe,
+    engine_label,
     lock_station_chain,
     translated_errors,
 )
@@ -64,7 +64,7 @@ class AuditLog:
         self.key = key
         self.checkpoint_every = checkpoint_every
         self.anchor = anchor
-        self.where = describe(engine.url.render_as_string(hide_password=False))
+        self.where = engine_label(engine)
         self.genesis_hash = self._start_chain()
 
     # ------------------------------------------------------------------ writing

@@ -8,30 +8,26 @@ from collections.abc import Iterable
 from sqlalchemy import Engine, select
 
 from screener.audit.chain import CheckpointRecord, EventRecord
-from screener.audit.database import describe, translated_errors
+from screener.audit.database import engine_label, translated_errors
 from screener.audit.log import row_record
 from screener.audit.schema import Checkpoint, Event
 
 
-def _where(engine: Engine) -> str:
-    return describe(engine.url.render_as_string(hide_password=False))
-
-
 def stations(engine: Engine) -> list[str]:
-    with translated_errors(_where(engine)), engine.connect() as conn:
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
         return list(conn.scalars(select(Event.station).distinct().order_by(Event.station)))
 
 
 def events_for_scan(engine: Engine, scan_sha256: str) -> list[EventRecord]:
     """Every event that names this scan, all stations, in time order."""
-    with translated_errors(_where(engine)), engine.connect() as conn:
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
         rows = conn.execute(select(Event.__table__).where(Event.scan_sha256 == scan_sha256)
                             .order_by(Event.time_utc, Event.station, Event.seq))
         return [row_record(row) for row in rows]
 
 
 def events_in_range(engine: Engine, station: str, first: int, last: int) -> list[EventRecord]:
-    with translated_errors(_where(engine)), engine.connect() as conn:
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
         rows = conn.execute(select(Event.__table__).where(
             Event.station == station, Event.seq >= first, Event.seq <= last)
             .order_by(Event.seq))
@@ -39,7 +35,7 @@ def events_in_range(engine: Engine, station: str, first: int, last: int) -> list
 
 
 def events_of_kinds(engine: Engine, kinds: Iterable[str]) -> list[EventRecord]:
-    with translated_errors(_where(engine)), engine.connect() as conn:
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
         rows = conn.execute(select(Event.__table__).where(Event.kind.in_(list(kinds)))
                             .order_by(Event.time_utc, Event.station, Event.seq))
         return [row_record(row) for row in rows]
@@ -48,7 +44,7 @@ def events_of_kinds(engine: Engine, kinds: Iterable[str]) -> list[EventRecord]:
 def covering_checkpoint(engine: Engine, station: str, seq: int) -> CheckpointRecord | None:
     """The first signed checkpoint at or after ``seq``: it signs a head from which the
     chain links lead back to the event. None when no checkpoint covers it yet."""
-    with translated_errors(_where(engine)), engine.connect() as conn:
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
         row = conn.execute(select(Checkpoint.__table__).where(
             Checkpoint.station == station, Checkpoint.seq >= seq)
             .order_by(Checkpoint.seq).limit(1)).first()
@@ -64,7 +60,7 @@ def signing_keys(engine: Engine, station: str) -> list[EventRecord]:
     every public key that ever signed for it."""
     from screener.audit.chain import KIND_GENESIS, KIND_KEY_ROTATED
 
-    with translated_errors(_where(engine)), engine.connect() as conn:
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
         rows = conn.execute(select(Event.__table__).where(
             Event.station == station, Event.kind.in_((KIND_GENESIS, KIND_KEY_ROTATED)))
             .order_by(Event.seq))

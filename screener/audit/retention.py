@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from screener.audit.cases import held_scans
 from screener.audit.chain import EventRecord
-from screener.audit.database import describe, translated_errors
+from screener.audit.database import engine_label, translated_errors
 from screener.audit.log import AuditLog
 from screener.audit.schema import Event
 from screener.errors import AuditPayloadError
@@ -43,7 +43,7 @@ class PurgePlan:
 
 def first_seen(engine: Engine) -> dict[str, str]:
     """For every scan the log names: the UTC time of its first event."""
-    where = describe(engine.url.render_as_string(hide_password=False))
+    where = engine_label(engine)
     with translated_errors(where), engine.connect() as conn:
         rows = conn.execute(select(Event.scan_sha256, func.min(Event.time_utc))
                             .where(Event.scan_sha256.is_not(None))

@@ -23,7 +23,7 @@ from screener.audit.chain import (
     EventRecord,
     rotation_message,
 )
-from screener.audit.database import describe, translated_errors
+from screener.audit.database import engine_label, translated_errors
 from screener.audit.keys import fingerprint, signature_valid
 from screener.audit.log import row_record
 from screener.audit.schema import Checkpoint, Event
@@ -112,7 +112,7 @@ def verify_database(engine: Engine, expectations: dict[str, Expectation] | None 
                     progress: Callable[[int], None] | None = None) -> list[StationReport]:
     """Verify every station chain in the database (a report per station)."""
     expectations = expectations or {}
-    where = describe(engine.url.render_as_string(hide_password=False))
+    where = engine_label(engine)
     with translated_errors(where), engine.connect() as conn:
         names = list(conn.scalars(select(Event.station).distinct().order_by(Event.station)))
         names += sorted(set(expectations) - set(names))
