@@ -22,6 +22,7 @@ from screener.cli import (
     retention_command,
     scan_commands,
     simulate_commands,
+    tip_command,
 )
 from screener.config import load_settings
 from screener.errors import ScreenerError
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         retention_command,
         scan_commands,
         simulate_commands,
+        tip_command,
     ):
         module.register(commands)
     return parser
