@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from screener.errors import (
     NonFiniteValueError,
     NotAScanFileError,
     ScanFileNotFoundError,
+    ScanFormatError,
     ScanTooLargeError,
     ShapeMismatchError,
     TruncatedScanError,
@@ -204,29 +205,54 @@ def has_ground_truth(path: Path | str) -> bool:
         return "ground_truth" in f
 
 
+@dataclass(frozen=True)
+class Hdf5FileErrors:
+    """The typed errors a reader raises for a file that cannot be opened: each takes
+    (path, field, problem). Scans and FTI libraries share the checks, not the advice."""
+
+    not_found: type[ScanFormatError]
+    truncated: type[ScanFormatError]
+    not_hdf5: type[ScanFormatError]
+    read_only: type[ScanFormatError]
+
+
+SCAN_FILE_ERRORS = Hdf5FileErrors(ScanFileNotFoundError, TruncatedScanError, NotAScanFileError,
+                                  NotAScanFileError)
+
+
 @contextmanager
-def _open(path: Path) -> Iterator[h5py.File]:
+def open_hdf5(path: Path, errors: Hdf5FileErrors, mode: str = "r") -> Iterator[h5py.File]:
+    """Open an HDF5 file, turning every way it can fail (missing, empty, not HDF5,
+    truncated, damaged metadata while reading, read-only for an append) into
+    ``errors``'s typed errors naming the file."""
     if not path.is_file():
-        raise ScanFileNotFoundError(path, "file", "no such file")
+        raise errors.not_found(path, "file", "no such file")
     if path.stat().st_size == 0:
-        raise TruncatedScanError(path, "file", "the file is empty")
+        raise errors.truncated(path, "file", "the file is empty")
     if not h5py.is_hdf5(path):
-        raise NotAScanFileError(path, "file", "not an HDF5 file (no HDF5 signature)")
+        raise errors.not_hdf5(path, "file", "not an HDF5 file (no HDF5 signature)")
+    if mode != "r" and not os.access(path, os.W_OK):
+        raise errors.read_only(path, "file", "is read-only, so nothing can be added to it")
     try:
-        f = h5py.File(path, "r")
+        f = h5py.File(path, mode)
     except OSError as exc:
         if "truncated" in str(exc).lower():
-            raise TruncatedScanError(path, "file", "shorter than its HDF5 header declares") from exc
-        raise NotAScanFileError(path, "file", f"cannot be opened as HDF5 ({exc})") from exc
+            raise errors.truncated(path, "file",
+                                   "shorter than its HDF5 header declares") from exc
+        raise errors.not_hdf5(path, "file", f"cannot be opened as HDF5 ({exc})") from exc
     try:
         yield f
     except (OSError, KeyError, RuntimeError) as exc:
         # h5py reports damaged metadata (bad checksums, dangling addresses) as these
-        raise TruncatedScanError(
+        raise errors.truncated(
             path, "file", f"damaged or incomplete, data cannot be read ({exc})"
         ) from exc
     finally:
         f.close()
+
+
+def _open(path: Path) -> AbstractContextManager[h5py.File]:
+    return open_hdf5(path, SCAN_FILE_ERRORS)
 
 
 def _read_metadata(path: Path, f: h5py.File) -> ScanMetadata:

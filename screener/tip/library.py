@@ -23,7 +23,7 @@ import os
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from screener import __version__
+from screener.scan.hdf5 import Hdf5FileErrors, open_hdf5
 from screener.tip.fti import FtiCategory, FtiImage
 from screener.tip.library_checks import (
     TEXT_KEYS,
@@ -270,32 +271,12 @@ def read_library(path: Path | str) -> FtiLibrary:
     return FtiLibrary(source, records)
 
 
-@contextmanager
-def _open(path: Path, mode: str = "r") -> Iterator[h5py.File]:
-    if not path.is_file():
-        raise FtiFileNotFoundError(path, "file", "no such file")
-    if path.stat().st_size == 0:
-        raise TruncatedFtiLibraryError(path, "file", "the file is empty")
-    if not h5py.is_hdf5(path):
-        raise NotAnFtiLibraryError(path, "file", "not an HDF5 file (no HDF5 signature)")
-    if mode != "r" and not os.access(path, os.W_OK):
-        raise FtiLibraryError(path, "file", "is read-only, so nothing can be added to it")
-    try:
-        f = h5py.File(path, mode)
-    except OSError as exc:
-        if "truncated" in str(exc).lower():
-            raise TruncatedFtiLibraryError(
-                path, "file", "shorter than its HDF5 header declares") from exc
-        raise NotAnFtiLibraryError(path, "file", f"cannot be opened as HDF5 ({exc})") from exc
-    try:
-        yield f
-    except (OSError, KeyError, RuntimeError) as exc:
-        # h5py reports damaged metadata (bad checksums, dangling addresses) as these
-        raise TruncatedFtiLibraryError(
-            path, "file", f"damaged or incomplete, data cannot be read ({exc})"
-        ) from exc
-    finally:
-        f.close()
+_FILE_ERRORS = Hdf5FileErrors(FtiFileNotFoundError, TruncatedFtiLibraryError,
+                              NotAnFtiLibraryError, FtiLibraryError)
+
+
+def _open(path: Path, mode: str = "r") -> AbstractContextManager[h5py.File]:
+    return open_hdf5(path, _FILE_ERRORS, mode)
 
 
 def _check_format(path: Path, f: h5py.File) -> None:
