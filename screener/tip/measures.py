@@ -96,13 +96,13 @@ def superposition(a_bag: Float32Array, mask: NDArray[np.bool_], a_air: float = 0
     return float(np.mean(a_bag[mask], dtype=np.float64)) - a_air
 
 
-def clutter(a_bag: Float32Array, edge_threshold: float = CLUTTER_EDGE_THRESHOLD,
-            smoothing_px: float = CLUTTER_SMOOTHING_PX) -> float:  # fmt: skip
-    """Edge density of ``a_bag`` (the FTI's bounding box): the fraction of its pixels whose
-    smoothed gradient magnitude exceeds ``edge_threshold`` per pixel (borders replicated)."""
+def edge_map(a_bag: Float32Array, edge_threshold: float = CLUTTER_EDGE_THRESHOLD,
+             smoothing_px: float = CLUTTER_SMOOTHING_PX) -> NDArray[np.bool_]:  # fmt: skip
+    """Where ``a_bag``'s smoothed gradient magnitude exceeds ``edge_threshold`` per pixel
+    (Gaussian ``smoothing_px``, Sobel 3x3 / 8, borders replicated)."""
     a = np.ascontiguousarray(a_bag, dtype=np.float32)
     if a.size == 0:
-        return 0.0
+        return np.zeros(a.shape, dtype=bool)
     if smoothing_px > 0.0:
         a = np.asarray(cv2.GaussianBlur(a, (0, 0), sigmaX=smoothing_px, sigmaY=smoothing_px,
                                         borderType=cv2.BORDER_REPLICATE))  # fmt: skip
@@ -112,7 +112,17 @@ def clutter(a_bag: Float32Array, edge_threshold: float = CLUTTER_EDGE_THRESHOLD,
     gy = np.asarray(cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3, scale=0.125,
                               borderType=cv2.BORDER_REPLICATE))  # fmt: skip
     magnitude2 = gx * gx + gy * gy
-    return int(np.count_nonzero(magnitude2 > np.float32(edge_threshold**2))) / a.size
+    edges: NDArray[np.bool_] = magnitude2 > np.float32(edge_threshold**2)
+    return edges
+
+
+def clutter(a_bag: Float32Array, edge_threshold: float = CLUTTER_EDGE_THRESHOLD,
+            smoothing_px: float = CLUTTER_SMOOTHING_PX) -> float:  # fmt: skip
+    """Edge density of ``a_bag`` (the FTI's bounding box): the fraction of its pixels in
+    :func:`edge_map`."""
+    if a_bag.size == 0:
+        return 0.0
+    return int(np.count_nonzero(edge_map(a_bag, edge_threshold, smoothing_px))) / a_bag.size
 
 
 def measure(t_bag_box: Float32Array, mask: NDArray[np.bool_], a_opaque: float, *,

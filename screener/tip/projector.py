@@ -50,6 +50,8 @@ from screener.tip.fti import FtiImage
 from screener.tip.measures import (
     CLUTTER_EDGE_THRESHOLD,
     ImageFactors,
+    bag_attenuation,
+    edge_map,
     measure,
     opaque_attenuation,
 )
@@ -566,6 +568,16 @@ class Projection:
     opaque_a_high: float
     attempts: int
     notes: tuple[str, ...] = ()
+    a_air: float = 0.0  # the empty belt's high-energy attenuation in this view
+
+    @property
+    def superposition_share(self) -> float:
+        """Superposition as a share, in [0, 1], of the way from the empty belt to the
+        opaque floor: ``S / (A_opaque - A_air)``; how TIP scoring bins it."""
+        span = self.opaque_a_high - self.a_air
+        if not math.isfinite(span) or span <= 0.0:
+            return 0.0
+        return min(1.0, max(0.0, self.measures.superposition / span))
 
     def full_mask(self) -> BoolArray:
         """The placed mask at the view's full size."""
@@ -774,6 +786,7 @@ def _finish(candidate: _Candidate, fti: FtiImage, rng: np.random.Generator,
         opaque_a_high=target.a_opaque,
         attempts=attempts,
         notes=tuple(target.notes),
+        a_air=a_air,
     )
 
 
@@ -825,6 +838,33 @@ def project_view(
             return _finish(result, fti, gen, options, attempt)
         rejections[result] += 1
     raise NoPlacementError(fti.fti_id, view.name, attempts, rejections)
+
+
+def bag_clutter(view: View, *, profile: str | None = None,
+                options: ProjectionOptions | None = None) -> float | None:
+    """The bag's clutter: the share of the pixels inside its outline (where an FTI may lie)
+    that are edges of the capped high-energy attenuation, as a placement's clutter
+    (:func:`screener.tip.measures.clutter`) but over the whole bag rather than one FTI's
+    box. ``None`` for a pseudo-colour view (no transmission) and when no bag outline is
+    found. TIP scoring bins every screened bag, with
+    or without an FTI, by it, so that H and F of a clutter bin come from like bags."""
+    if view.material_class is not None:
+        return None
+    options = options or DEFAULT_OPTIONS
+    key = ("bag clutter", options.outline_key, options.clutter_edge_threshold, profile)
+    cached = _view_cached(view, key)
+    if cached is not None:
+        assert isinstance(cached, float)
+        return cached
+    target = _target(view, profile, None, options, None, [])
+    if target.outline.is_empty:
+        return None
+    edges = edge_map(bag_attenuation(view.transmission("high"), target.a_opaque),
+                     options.clutter_edge_threshold)
+    region = target.outline.allowed
+    share = int(np.count_nonzero(edges & region)) / int(np.count_nonzero(region))
+    _view_store(view, key, share)
+    return share
 
 
 def _belt_position(view: View, column: float) -> float:
@@ -934,6 +974,7 @@ __all__ = [
     "ScanProjection",
     "Transform",
     "UnmeasuredTransmissionError",
+    "bag_clutter",
     "compose_channel",
     "compose_view",
     "estimate_noise",

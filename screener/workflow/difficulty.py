@@ -13,7 +13,12 @@ Each threat in each view gets a difficulty in [0, 1] from four image-based facto
 * **clutter** (0.2): benign objects in the view; 25 or more scores 1.
 
 A screener looks at every view, so a threat's difficulty is that of its easiest view, and
-that view and its box are where a simulated screener marks it. These are modelling
+that view and its box are where a simulated screener marks it.
+
+A projected FTI (TIP) is scored with the same weights from what the projector measured
+(:func:`fti_cue`): its mask's share of the view, its own mean attenuation as the contrast
+(in log space the composite adds it to the bag's), the superposition share and the bag's
+edge clutter (both in [0, 1]). These are modelling
 choices, not measurements: they order bags plausibly (a grenade in a tray is easy, a
 knife edge-on under a laptop in a full suitcase is hard) and nothing more.
 """
@@ -27,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from screener.scan.model import GroundTruth, LabelledObject, Scan, View
+from screener.tip.projector import ScanProjection
 from screener.workflow.decisions import Box
 
 WEIGHTS = {"size": 0.3, "contrast": 0.3, "superposition": 0.2, "clutter": 0.2}
@@ -82,6 +88,30 @@ def percept_of(scan: Scan, truth: GroundTruth) -> BagPercept:
                     for _, cues in sorted(cues_by_object.items()))
     shapes = {view.name: view.shape for view in scan.views}
     return BagPercept(shapes, easiest, clutter)
+
+
+def fti_cue(projection: ScanProjection, label: str, clutter: float | None) -> ThreatCue:
+    """The projected FTI as the observer model meets it, in its easiest view."""
+    cues = []
+    for placed in projection.projections:
+        inside = placed.placed_high[placed.mask]
+        contrast = float(np.mean(-np.log(np.clip(inside, _MIN_TRANSMISSION, 1.0)))) \
+            if inside.size else 0.0
+        scores = {
+            "size": size_score(int(placed.mask.sum()) / (placed.view.shape[0]
+                                                         * placed.view.shape[1])),
+            "contrast": contrast_score(contrast),
+            "superposition": placed.superposition_share,
+            "clutter": _unit(clutter or 0.0),
+        }
+        difficulty = float(sum(WEIGHTS[name] * score for name, score in scores.items()))
+        cues.append(ThreatCue(label, placed.view.name, placed.box, difficulty))
+    return min(cues, key=lambda cue: cue.difficulty)
+
+
+def with_threat(percept: BagPercept, cue: ThreatCue) -> BagPercept:
+    """The percept with one more threat in it (an FTI projected into the bag)."""
+    return BagPercept(percept.view_shapes, (*percept.threats, cue), percept.clutter)
 
 
 def threat_difficulty(obj: LabelledObject, attenuation: NDArray[np.float32],

@@ -15,14 +15,25 @@ asked for out of order raises :class:`~screener.workflow.errors.SessionStateErro
 The session shows the screener the scan and the AI's result, never ground truth:
 scoring against ground truth happens outside it (``scoring``, ``simulation``).
 ``end`` signs a checkpoint of the chain (``"shift end"``).
+
+With TIP (:class:`TipMode`) each bag received also gets ``tip.scheduled`` and, when an
+FTI was projected, ``tip.projected`` (or ``tip.not_projected`` with the reason when one
+was scheduled but could not be placed); the screener sees, and the AI runs on, the
+composite. Every decision on what was shown is followed by ``tip.outcome`` (or the
+mode's own kind, for blind tests). With feedback on, a TIP bag's decision returns the hit
+or miss feedback and the session goes back to ``AWAITING_AI`` with the real bag: the FTI
+is removed and the screener screens the real bag, a decision logged with ``"rescreen":
+true`` and no trial of its own (:mod:`screener.workflow.tip_injection`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -30,10 +41,20 @@ from screener.audit.chain import CheckpointRecord, EventRecord
 from screener.audit.log import SYSTEM_ACTOR, SYSTEM_ROLE, AuditLog
 from screener.scan.model import Scan
 from screener.scan.store import ScanStore
+from screener.tip.scheduler import KIND_TIP_SCHEDULED
+from screener.tip.scoring import KIND_TIP_OUTCOME, TipTrial
 from screener.workflow.ai import AiResult, Detector, run_detector
 from screener.workflow.decisions import Decision, Mark, check_decision
 from screener.workflow.errors import SessionStateError
 from screener.workflow.roles import Action, Guard, Role
+from screener.workflow.tip_injection import (
+    KIND_TIP_NOT_PROJECTED,
+    KIND_TIP_PROJECTED,
+    TipFeedback,
+    TipInjector,
+    TipPlan,
+    score_response,
+)
 
 KIND_SESSION_STARTED = "session.started"
 KIND_SCAN_RECEIVED = "scan.received"
@@ -87,13 +108,33 @@ class IncomingBag:
         return self.scan.metadata.bag_id
 
 
+@dataclass(frozen=True)
+class TipMode:
+    """TIP in a session. ``injector`` plans each bag; without one every bag must come with
+    its plan (blind tests fix theirs in advance). ``feedback`` off (blind tests): no
+    feedback and no re-screen. ``outcome_kind`` is the kind of the per-bag trial event and
+    ``context`` is added to its payload (a blind test's id and trial number)."""
+
+    injector: TipInjector | None = None
+    feedback: bool = True
+    outcome_kind: str = KIND_TIP_OUTCOME
+    context: Mapping[str, Any] | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class BagOnScreen:
-    """What the screener sees: the scan and, once it is in, the AI's result."""
+    """What the screener sees: the scan (the composite on a TIP bag) and, once it is in,
+    the AI's result. ``rescreen``: the real bag back after TIP feedback."""
 
     bag: IncomingBag
     ai: AiResult | None = None
     shown_at: float | None = None  # session clock when the bag went on screen with its AI
+    tip: TipPlan | None = None
+    rescreen: bool = False
+
+    @property
+    def scan(self) -> Scan:
+        return self.bag.scan if self.tip is None else self.tip.shown(self.bag.scan)
 
 
 @dataclass(frozen=True)
@@ -106,18 +147,23 @@ class ConfirmedDecision:
     marks: tuple[Mark, ...]
     response_ms: int
     event: EventRecord
+    trial: TipTrial | None = None  # the TIP trial this decision made, if any
+    feedback: TipFeedback | None = None  # what to tell the screener, if anything
+    rescreen: bool = False
 
 
 class ScreeningSession:
     """One operator at one station; the UI and the simulator drive the same machine."""
 
     def __init__(self, log: AuditLog, operator: Operator, *, detector: Detector | None = None,
-                 lane: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 lane: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 tip: TipMode | None = None) -> None:
         self.log = log
         self.operator = operator
         self.detector = detector
         self.lane = lane
         self.clock = clock
+        self.tip = tip
         self.guard = Guard(log)
         self.events_written: Counter[str] = Counter()
         self.decisions: list[ConfirmedDecision] = []
@@ -146,53 +192,115 @@ class ScreeningSession:
         self._state = SessionState.AWAITING_BAG
         return event
 
-    def receive(self, bag: IncomingBag) -> EventRecord:
-        """The next bag arrives at the station."""
+    def plan_tip(self, bag: IncomingBag) -> TipPlan:
+        """The TIP plan for ``bag`` from the mode's injector (projection included: call it
+        off the GUI thread and pass the plan to :meth:`receive`)."""
+        if self.tip is None or self.tip.injector is None:
+            raise SessionStateError("plan TIP", self._state.value,
+                                    "TIP plans need a session with a TIP injector")
+        return self.tip.injector.plan(self.operator.id, bag.scan)
+
+    def receive(self, bag: IncomingBag, tip: TipPlan | None = None) -> EventRecord:
+        """The next bag arrives at the station. In a TIP session ``tip`` is the bag's
+        plan; without it the injector plans here."""
         self._expect("receive a bag", SessionState.AWAITING_BAG)
+        if tip is not None and self.tip is None:
+            raise SessionStateError("receive a bag with a TIP plan", self._state.value,
+                                    "start a session with TIP to project FTIs")
+        if self.tip is not None and tip is None:
+            tip = self.plan_tip(bag)
         payload = {"source": bag.source, "bag_id": bag.bag_id,
                    "views": [view.name for view in bag.scan.views]}
         event = self._append(KIND_SCAN_RECEIVED, payload, system=True,
                              scan_sha256=bag.scan_sha256)
-        self._on_screen = BagOnScreen(bag)
+        self._on_screen = BagOnScreen(bag, tip=tip)
         self._state = SessionState.AWAITING_AI
+        if tip is not None:
+            self._log_tip_plan(bag, tip)
         return event
 
+    def _log_tip_plan(self, bag: IncomingBag, tip: TipPlan) -> None:
+        """Log the plan. The bag is on screen already: if the log fails here the
+        session stays at AWAITING_AI and the next step's append reports the log's state."""
+        self._append(KIND_TIP_SCHEDULED, tip.decision.payload(), system=True,
+                     scan_sha256=bag.scan_sha256)
+        if tip.projected:
+            self._append(KIND_TIP_PROJECTED, tip.projected_payload(), system=True,
+                         scan_sha256=bag.scan_sha256)
+        elif tip.decision.projected:
+            self._append(KIND_TIP_NOT_PROJECTED, tip.not_projected_payload(), system=True,
+                         scan_sha256=bag.scan_sha256)
+
     def run_ai(self) -> AiResult:
-        """Run the injected detector on the bag on screen and record its result (which is
-        ``unavailable`` when there is no detector or it failed)."""
-        bag = self._bag("run the AI", SessionState.AWAITING_AI)
-        result = run_detector(self.detector, bag.scan, bag.scan_sha256)
+        """Run the injected detector on the scan on screen (the composite on a TIP bag) and
+        record its result (``unavailable`` when there is no detector or it failed)."""
+        shown = self._shown("run the AI", SessionState.AWAITING_AI)
+        result = run_detector(self.detector, shown.scan, shown.bag.scan_sha256)
         self.record_ai(result)
         return result
 
     def record_ai(self, result: AiResult) -> EventRecord:
         """Record a result computed elsewhere (the UI's inference worker)."""
-        bag = self._bag("record an AI result", SessionState.AWAITING_AI)
+        shown = self._shown("record an AI result", SessionState.AWAITING_AI)
+        bag = shown.bag
         event = self._append(KIND_AI_RESULT, result.to_payload(), system=True,
                              scan_sha256=bag.scan_sha256, model_sha256=result.model_sha256)
-        self._on_screen = BagOnScreen(bag, result, self.clock())
+        self._on_screen = BagOnScreen(bag, result, self.clock(), shown.tip, shown.rescreen)
         self._state = SessionState.AWAITING_DECISION
         return event
 
     def decide(self, decision: Decision, marks: Sequence[Mark] = (), *,
-               response_ms: int | None = None) -> ConfirmedDecision:
+               response_ms: int | None = None, timed_out: bool = False) -> ConfirmedDecision:
         """Record the screener's decision. ``response_ms`` defaults to the time since the
-        bag went on screen. Returns only once the log has committed it; on
-        AuditUnavailableError the bag stays on screen, undecided."""
-        bag = self._bag("decide", SessionState.AWAITING_DECISION)
+        bag went on screen; ``timed_out``: the decision time ran out (the caller decides
+        what that means, e.g. a blind test clears the bag). Returns only once the log has
+        committed it; on AuditUnavailableError the bag stays on screen, undecided. In a TIP
+        session the trial is then logged; if that append fails the decision stands and
+        :meth:`decide` raises, with the bag decided."""
+        shown = self._shown("decide", SessionState.AWAITING_DECISION)
+        bag = shown.bag
         marks = tuple(marks)
-        check_decision(bag.scan, decision, marks)
+        check_decision(shown.scan, decision, marks)
         elapsed = self._response_ms() if response_ms is None else int(response_ms)
-        ai = self._on_screen.ai if self._on_screen is not None else None
-        payload = {"decision": decision.value, "marks": [m.to_payload() for m in marks],
-                   "response_ms": elapsed, "tip": None}
+        payload: dict[str, Any] = {"decision": decision.value,
+                                   "marks": [m.to_payload() for m in marks],
+                                   "response_ms": elapsed, "tip": _tip_summary(shown.tip)}
+        if shown.rescreen:
+            payload["rescreen"] = True
+        if timed_out:
+            payload["timed_out"] = True
+        ai = shown.ai
         event = self._append(KIND_DECISION, payload, scan_sha256=bag.scan_sha256,
                              model_sha256=None if ai is None else ai.model_sha256)
         confirmed = ConfirmedDecision(bag.scan_sha256, bag.bag_id, decision, marks, elapsed,
-                                      event)
-        self.decisions.append(confirmed)
+                                      event, rescreen=shown.rescreen)
         self._on_screen = None
         self._state = SessionState.AWAITING_BAG
+        self.decisions.append(confirmed)
+        if shown.tip is not None and self.tip is not None:
+            confirmed = self._score_tip(shown, confirmed)
+            self.decisions[-1] = confirmed
+        return confirmed
+
+    def _score_tip(self, shown: BagOnScreen, confirmed: ConfirmedDecision) -> ConfirmedDecision:
+        """Log the TIP trial of a decision and, with feedback on, give the feedback and
+        put the real bag back on screen after a TIP bag."""
+        assert shown.tip is not None and self.tip is not None
+        response = score_response(shown.tip, self.operator.id, confirmed.decision,
+                                  confirmed.marks, confirmed.response_ms, shown.ai,
+                                  datetime.fromisoformat(confirmed.event.time_utc))
+        feedback = response.feedback if self.tip.feedback else None
+        payload = {**response.trial.payload(), **dict(self.tip.context or {}),
+                   "fti_id": None if shown.tip.fti is None or not shown.tip.projected
+                   else shown.tip.fti.fti_id,
+                   "feedback": None if feedback is None else feedback.kind.value}
+        if feedback is not None and feedback.rescreen:
+            # the real bag comes back, without its FTI, for a decision of its own
+            self._on_screen = BagOnScreen(shown.bag, rescreen=True)
+            self._state = SessionState.AWAITING_AI
+        confirmed = dataclasses.replace(confirmed, trial=response.trial, feedback=feedback)
+        self._append(self.tip.outcome_kind, payload, system=True,
+                     scan_sha256=shown.bag.scan_sha256)
         return confirmed
 
     def end(self, reason: str = SHIFT_END) -> CheckpointRecord | None:
@@ -200,8 +308,9 @@ class ScreeningSession:
         event was written, calling ``end`` again retries the checkpoint only."""
         if self._state is not SessionState.ENDED:
             self._expect("end the session", SessionState.AWAITING_BAG)
-            self._append(KIND_SESSION_ENDED, {"bags_decided": len(self.decisions),
-                                              "reason": reason})
+            rescreens = sum(d.rescreen for d in self.decisions)
+            self._append(KIND_SESSION_ENDED, {"bags_decided": len(self.decisions) - rescreens,
+                                              "rescreens": rescreens, "reason": reason})
             self._state = SessionState.ENDED
         elif self._checkpointed:
             raise SessionStateError("end the session", self._state.value,
@@ -215,10 +324,10 @@ class ScreeningSession:
         if self._state not in states:
             raise SessionStateError(step, self._state.value, _WHAT_NEXT[self._state])
 
-    def _bag(self, step: str, state: SessionState) -> IncomingBag:
+    def _shown(self, step: str, state: SessionState) -> BagOnScreen:
         self._expect(step, state)
         assert self._on_screen is not None  # every state past AWAITING_BAG has a bag
-        return self._on_screen.bag
+        return self._on_screen
 
     def _response_ms(self) -> int:
         shown = self._on_screen.shown_at if self._on_screen is not None else None
@@ -233,3 +342,12 @@ class ScreeningSession:
                                 scan_sha256=scan_sha256, model_sha256=model_sha256)
         self.events_written[kind] += 1
         return event
+
+
+def _tip_summary(plan: TipPlan | None) -> dict[str, Any] | None:
+    """What a decision's payload says of TIP: None outside TIP, else whether an FTI was
+    shown and which."""
+    if plan is None:
+        return None
+    return {"projected": plan.projected,
+            "fti_id": plan.fti.fti_id if plan.projected and plan.fti is not None else None}

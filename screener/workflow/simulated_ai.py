@@ -5,6 +5,10 @@ jittered by a twentieth of its size, score 0.5..0.99), and each view gets a fals
 with probability ``false_alarm_probability`` (random box, random threat class, score
 0.3..0.6). It runs no model, so its results carry no model_sha256 and name themselves
 "simulated AI" in the payload. Its draws depend only on the seed and the scan's sha256.
+
+A TIP composite is not a stored scan: :meth:`SimulatedDetector.expect_tip` tells the
+detector where the FTI lies in the scan object about to be shown, and it flags the FTI
+like a real threat.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 
 from screener.scan.model import GroundTruth, LabelledObject, Scan
 from screener.sim.labels import THREAT_CLASSES
+from screener.tip.projector import ScanProjection
 from screener.workflow.ai import AiDetection
 
 SIMULATED_AI = "simulated AI"
@@ -31,6 +36,14 @@ class SimulatedDetector:
         self._seed = seed
         self.miss_probability = miss_probability
         self.false_alarm_probability = false_alarm_probability
+        self._tip: tuple[Scan, tuple[tuple[str, LabelledObject, str], ...]] | None = None
+
+    def expect_tip(self, shown: Scan, projection: ScanProjection, label: str,
+                   category: str) -> None:
+        """The next ``detect`` call on ``shown`` (a composite) sees the FTI as a threat."""
+        objects = tuple((p.view.name, LabelledObject(-1, label, True, p.box, p.mask), category)
+                        for p in projection.projections)
+        self._tip = (shown, objects)
 
     @property
     def name(self) -> str:
@@ -52,6 +65,12 @@ class SimulatedDetector:
                     detections.append(_flag(view.name, obj, rng))
             if rng.random() < self.false_alarm_probability:
                 detections.append(_false_flag(view.name, view.shape, rng))
+        if self._tip is not None and self._tip[0] is scan:
+            for view_name, obj, category in self._tip[1]:
+                if rng.random() >= self.miss_probability:
+                    flag = _flag(view_name, obj, rng)
+                    detections.append(AiDetection(flag.view, flag.box, flag.label, category,
+                                                  flag.score))
         return sorted(detections, key=lambda d: -d.score)
 
 

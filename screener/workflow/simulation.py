@@ -15,6 +15,12 @@ workstation uses, so every event it writes is a real one in the station's chain.
 * **Each bag**: ``scan.received``, ``ai.result`` (the simulated AI, or "unavailable"
   without it), then the simulated screener's ``screening.decision``
   (:mod:`screener.workflow.observer`), scored against ground truth for the report.
+* **TIP** (with ``tip_settings`` and an FTI library): the station's scheduler and
+  projector plan every bag (``tip.scheduled``, ``tip.projected``); the simulated screener
+  meets the FTI as one more threat (:func:`~screener.workflow.difficulty.fti_cue`), the
+  simulated AI flags it like one, every decision gets its ``tip.outcome``, and after a
+  TIP bag's feedback the screener screens the real bag again. The report's bag tally
+  counts the decision on the real bag.
 
 One seed fixes the pool, the order, the operators' profiles and every answer; only the
 times in the log are real.
@@ -33,12 +39,23 @@ import numpy as np
 from screener.audit.log import AuditLog
 from screener.errors import SimulationError
 from screener.scan import ScanStore
+from screener.tip.library import FtiLibrary
+from screener.tip.scheduler import TipScheduler, TipSettings
+from screener.tip.scoring import TipTrial
+from screener.workflow.difficulty import fti_cue, with_threat
 from screener.workflow.observer import ObserverProfile, draw_profiles, respond
 from screener.workflow.pool import PoolBag, build_pool, pool_recipes
 from screener.workflow.roles import Role
 from screener.workflow.scoring import Tally, outcome_of
-from screener.workflow.session import IncomingBag, Operator, ScreeningSession
+from screener.workflow.session import (
+    IncomingBag,
+    Operator,
+    ScreeningSession,
+    SessionState,
+    TipMode,
+)
 from screener.workflow.simulated_ai import SimulatedDetector
+from screener.workflow.tip_injection import TipInjector
 
 POOL_LIMIT = 50
 SOURCE = "simulator"
@@ -54,6 +71,7 @@ class SimulationPlan:
     pool: int | None = None  # None: min(bags, POOL_LIMIT)
     threat_fraction: float = 0.3
     simulated_ai: bool = True
+    tip_settings: TipSettings | None = None  # None: no TIP
 
     def __post_init__(self) -> None:
         if self.bags < 1:
@@ -78,6 +96,7 @@ class SimulationPlan:
 class OperatorSummary:
     profile: ObserverProfile
     tally: Tally = field(default_factory=Tally)
+    tip_trials: list[TipTrial] = field(default_factory=list)
 
 
 @dataclass
@@ -90,11 +109,18 @@ class SimulationReport:
 
 
 def run_simulation(log: AuditLog, store: ScanStore, plan: SimulationPlan, *, lane: str,
-                   pool_index: Path | None = None,
+                   pool_index: Path | None = None, tip_library: FtiLibrary | None = None,
                    on_pool_bag: Callable[[PoolBag], None] | None = None,
                    on_screened: Callable[[str], None] | None = None) -> SimulationReport:
-    """Screen ``plan.bags`` bags; ``on_pool_bag`` and ``on_screened`` report progress."""
+    """Screen ``plan.bags`` bags; ``on_pool_bag`` and ``on_screened`` report progress.
+    ``tip_library`` is needed when the plan has TIP settings."""
     started = time.perf_counter()
+    tip = None
+    if plan.tip_settings is not None:
+        if tip_library is None:
+            raise SimulationError("TIP in a simulation needs an FTI library")
+        tip = TipMode(TipInjector(tip_library, TipScheduler(plan.tip_settings, plan.seed),
+                                  seed=plan.seed))
     recipes = pool_recipes(plan.seed, plan.pool_size, plan.threat_fraction,
                            station=log.station, lane=lane)
     pool = build_pool(store, recipes, index=pool_index, on_bag=on_pool_bag)
@@ -105,11 +131,11 @@ def run_simulation(log: AuditLog, store: ScanStore, plan: SimulationPlan, *, lan
     report = SimulationReport(plan, pool, [OperatorSummary(p) for p in profiles])
     for summary, positions in zip(report.operators, shifts(plan), strict=True):
         session = ScreeningSession(log, Operator(summary.profile.operator_id, Role.SCREENER),
-                                   detector=detector, lane=lane)
+                                   detector=detector, lane=lane, tip=tip)
         session.start()
         for position in positions:
             _screen(session, store, pool[order[position]], summary,
-                    _response_rng(plan.seed, position))
+                    _response_rng(plan.seed, position), detector)
             if on_screened is not None:
                 on_screened(summary.profile.operator_id)
         session.end()
@@ -138,12 +164,29 @@ def operator_ids(count: int) -> list[str]:
 
 
 def _screen(session: ScreeningSession, store: ScanStore, bag: PoolBag,
-            summary: OperatorSummary, rng: np.random.Generator) -> None:
+            summary: OperatorSummary, rng: np.random.Generator,
+            detector: SimulatedDetector | None) -> None:
     session.receive(IncomingBag.from_store(store, bag.scan_sha256, SOURCE))
+    percept = bag.percept
+    on_screen = session.on_screen
+    plan = None if on_screen is None else on_screen.tip
+    if plan is not None and plan.projection is not None and plan.fti is not None:
+        label = plan.fti.subcategory
+        if detector is not None:
+            detector.expect_tip(plan.projection.scan, plan.projection, label,
+                                plan.fti.category.value)
+        percept = with_threat(percept, fti_cue(plan.projection, label, plan.clutter))
     session.run_ai()
-    answer = respond(summary.profile, bag.percept, rng)
-    session.decide(answer.decision, answer.marks, response_ms=answer.response_ms)
-    summary.tally.add(outcome_of(bag.percept.has_threat, answer.decision))
+    answer = respond(summary.profile, percept, rng)
+    confirmed = session.decide(answer.decision, answer.marks, response_ms=answer.response_ms)
+    if confirmed.trial is not None:
+        summary.tip_trials.append(confirmed.trial)
+    if session.state is SessionState.AWAITING_AI:  # TIP feedback: the real bag again
+        session.run_ai()
+        answer = respond(summary.profile, bag.percept, rng)
+        confirmed = session.decide(answer.decision, answer.marks,
+                                   response_ms=answer.response_ms)
+    summary.tally.add(outcome_of(bag.percept.has_threat, confirmed.decision))
 
 
 def _response_rng(seed: int, position: int) -> np.random.Generator:
