@@ -128,3 +128,32 @@ def test_simulate_refuses_nonsense_in_one_line(isolated_cli, tmp_path):
         code, _, err = isolated_cli("simulate", *args)
         assert code == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "data" / "audit.sqlite").exists()
+
+
+def test_simulate_with_tip_logs_a_trial_per_bag_and_prints_tip_scores(isolated_cli,
+                                                                      tmp_path):
+    from screener.tip.build import BuildSettings, build_library
+
+    library = build_library(tmp_path / "fti.h5",
+                            BuildSettings(articles=4, orientations=2, seed=2), jobs=1)
+    code, out, err = isolated_cli("simulate", "--bags", 8, "--operators", 2, "--seed", 3,
+                                  "--pool", 3, "--tip", library, "--tip-rate", 0.5, 0.5)
+    assert code == 0, err
+    rows, _, reports = all_events(tmp_path / "data")
+    kinds = Counter(r.kind for r in rows)
+    assert kinds["tip.scheduled"] == 8 and kinds["tip.outcome"] == 8
+    assert kinds["screening.decision"] == 8 + kinds["tip.projected"]
+    assert [report.ok for report in reports] == [True]
+    outcomes = [json.loads(r.payload) for r in rows if r.kind == "tip.outcome"]
+    tip_bags = {op: sum(o["tip"] for o in outcomes if o["operator"] == op)
+                for op in ("sim-op-1", "sim-op-2")}
+    table = out[out.index("TIP (fictional"):].splitlines()
+    for op, count in tip_bags.items():
+        row = next(line.split() for line in table if line.startswith(op))
+        assert int(row[1]) == count
+
+
+def test_simulate_with_a_missing_tip_library_says_which_file(isolated_cli, tmp_path):
+    code, _, err = isolated_cli("simulate", "--bags", 2, "--tip", tmp_path / "nope.h5")
+    assert code == 2
+    assert "nope.h5" in err and "Traceback" not in err

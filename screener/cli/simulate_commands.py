@@ -2,8 +2,8 @@
 
 ``screener simulate --bags N --operators K [--db URL] [--seed S] [--pool P]`` screens N
 simulated bags with K simulated screeners and writes real audit events
-(``screener.workflow.simulation``); ``screener simulate bag|cargo ...`` writes one
-simulated scan file.
+(``screener.workflow.simulation``); ``--tip [LIBRARY]`` adds Threat Image Projection at
+``--tip-rate MIN MAX``. ``screener simulate bag|cargo ...`` writes one simulated scan file.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from screener.scan import ScanStore, write_scan
 from screener.sim.generate import simulate_bag, simulate_cargo
 from screener.sim.labels import THREAT_CLASSES
 from screener.sim.packing import BAG_KINDS
+from screener.tip.build import BuildSettings, build_library
+from screener.tip.fti import FtiImage
+from screener.tip.library import FtiLibrary, read_library
+from screener.tip.scheduler import TipSettings
+from screener.tip.scoring import ScoringOptions, Split, score_trials
 from screener.workflow.pool import PoolBag
 from screener.workflow.simulation import (
     POOL_LIMIT,
@@ -29,8 +34,15 @@ from screener.workflow.simulation import (
 
 #: Under the home folder: which stored scan each simulated pool bag's recipe gave.
 POOL_INDEX = "simulation-pool"
+#: ``--tip`` without a library: this one, built under the home folder on first use.
+BUILT_IN = Path("built-in")
+SIMULATION_LIBRARY = Path("tip") / "simulation-library.h5"
+SIMULATION_LIBRARY_SIZE = BuildSettings(articles=18, orientations=4, seed=0,
+                                        added="2026-01-01")
+DEFAULT_TIP_RATE = (0.05, 0.15)
 
 _ROW = "{:<12}{:>9}{:>9}{:>6}{:>6}{:>8}{:>14}{:>16}"
+_TIP_ROW = "{:<12}{:>9}{:>6}{:>8}{:>6}{:>6}{:>7}{:>7}{:>7}"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,6 +79,12 @@ def _add_workflow_options(parser: argparse.ArgumentParser) -> None:
                        help="share of pool bags holding a threat (0.3)")
     group.add_argument("--no-ai", action="store_true",
                        help="no simulated AI: every ai.result is 'unavailable'")
+    group.add_argument("--tip", nargs="?", const=BUILT_IN, type=Path, metavar="LIBRARY",
+                       help="project fictional threats (TIP) from this FTI library; without "
+                       "LIBRARY a small simulated one is built once under the home folder")
+    group.add_argument("--tip-rate", nargs=2, type=float, default=DEFAULT_TIP_RATE,
+                       metavar=("MIN", "MAX"), help="TIP projection rate bounds "
+                       f"({DEFAULT_TIP_RATE[0]} {DEFAULT_TIP_RATE[1]})")
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -90,9 +108,14 @@ def run_workflow(args: argparse.Namespace) -> int:
     if args.bags is None:
         raise SimulationError("'screener simulate' needs --bags N (and --operators K) to "
                               "run the screening workflow, or WHAT: bag or cargo")
-    plan = SimulationPlan(args.bags, args.operators, args.workflow_seed, args.pool,
-                          args.threat_fraction, simulated_ai=not args.no_ai)
     settings = args.settings
+    library = None if args.tip is None else _tip_library(args.tip, settings.home)
+    tip_settings = None if library is None else TipSettings(
+        args.tip_rate[0], args.tip_rate[1],
+        {category: 1.0 for category in library.by_category()}, version=1)
+    plan = SimulationPlan(args.bags, args.operators, args.workflow_seed, args.pool,
+                          args.threat_fraction, simulated_ai=not args.no_ai,
+                          tip_settings=tip_settings)
     store = ScanStore(settings.scan_store, settings.scan_limits)
     log = open_audit_log(settings.home, settings.station,
                          url=args.db or settings.audit_db or None,
@@ -112,11 +135,29 @@ def run_workflow(args: argparse.Namespace) -> int:
 
             report = run_simulation(log, store, plan, lane=settings.lane,
                                     pool_index=settings.home / POOL_INDEX,
-                                    on_pool_bag=pool_progress, on_screened=screen_progress)
+                                    tip_library=library, on_pool_bag=pool_progress,
+                                    on_screened=screen_progress)
     finally:
         log.engine.dispose()
     print(summary(report, log.where, log.station, store.root))
     return 0
+
+
+def _tip_library(path: Path, home: Path) -> FtiLibrary:
+    """The library asked for, or the built-in simulated one (built on first use)."""
+    if path != BUILT_IN:
+        return read_library(path)
+    built = home / SIMULATION_LIBRARY
+    if not built.exists():
+        built.parent.mkdir(parents=True, exist_ok=True)
+        with tqdm(total=SIMULATION_LIBRARY_SIZE.articles, unit="article",
+                  desc="building the simulation's FTI library", disable=None) as bar:
+
+            def built_one(_: list[FtiImage]) -> None:
+                bar.update()
+
+            build_library(built, SIMULATION_LIBRARY_SIZE, on_article=built_one)
+    return read_library(built)
 
 
 def summary(report: SimulationReport, where: str, station: str, store: Path) -> str:
@@ -137,4 +178,28 @@ def summary(report: SimulationReport, where: str, station: str, store: Path) -> 
         lines.append(_ROW.format(p.operator_id, f"{p.sensitivity:.2f}",
                                  f"{p.false_alarm_rate:.1%}", t.bags, t.hits, t.misses,
                                  t.false_alarms, t.correct_clears))
+    if plan.tip_settings is not None:
+        lines += tip_summary(report)
     return "\n".join(lines)
+
+
+def tip_summary(report: SimulationReport) -> list[str]:
+    """Each simulated screener's TIP scores (tip.outcome events of this run)."""
+    trials = [trial for op in report.operators for trial in op.tip_trials]
+    scored = score_trials(trials, ScoringOptions(splits=(Split.NONE,)))
+    lines = ["TIP (fictional threats projected; scores from this run's tip.outcome events):",
+             _TIP_ROW.format("operator", "TIP bags", "hits", "misses", "FA", "CR", "H", "F",
+                             "d'")]
+    for op in report.operators:
+        card = scored.card(op.profile.operator_id)
+        if card is None:
+            continue
+        lines.append(_TIP_ROW.format(card.operator, card.tip_trials, card.hits, card.misses,
+                                     card.false_alarms, card.correct_rejections,
+                                     _fixed(card.hit_rate), _fixed(card.false_alarm_rate),
+                                     _fixed(card.d_prime)))
+    return lines
+
+
+def _fixed(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
