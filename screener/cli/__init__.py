@@ -14,6 +14,7 @@ from pathlib import Path
 from screener import __version__
 from screener.cli import (
     audit_command,
+    blind_test_command,
     demo_command,
     detect_command,
     eval_command,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         audit_command,
+        blind_test_command,
         demo_command,
         detect_command,
         eval_command,

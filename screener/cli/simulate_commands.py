@@ -19,6 +19,7 @@ from screener.scan import ScanStore, write_scan
 from screener.sim.generate import simulate_bag, simulate_cargo
 from screener.sim.labels import THREAT_CLASSES
 from screener.sim.packing import BAG_KINDS
+from screener.tip.blind_test import read_blind_test
 from screener.tip.build import BuildSettings, build_library
 from screener.tip.fti import FtiImage
 from screener.tip.library import FtiLibrary, read_library
@@ -29,6 +30,7 @@ from screener.workflow.simulation import (
     POOL_LIMIT,
     SimulationPlan,
     SimulationReport,
+    run_blind_simulation,
     run_simulation,
 )
 
@@ -42,6 +44,7 @@ SIMULATION_LIBRARY_SIZE = BuildSettings(articles=18, orientations=4, seed=0,
 DEFAULT_TIP_RATE = (0.05, 0.15)
 
 _ROW = "{:<12}{:>9}{:>9}{:>6}{:>6}{:>8}{:>14}{:>16}"
+_BLIND_ROW = "{:<12}{:>6}{:>8}{:>5}{:>5}{:>6}{:>7}{:>7}{:>7}{:>7}  {}"
 _TIP_ROW = "{:<12}{:>9}{:>6}{:>8}{:>6}{:>6}{:>7}{:>7}{:>7}"
 
 
@@ -82,6 +85,11 @@ def _add_workflow_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tip", nargs="?", const=BUILT_IN, type=Path, metavar="LIBRARY",
                        help="project fictional threats (TIP) from this FTI library; without "
                        "LIBRARY a small simulated one is built once under the home folder")
+    group.add_argument("--blind-test", type=Path, metavar="TEST",
+                       help="instead of a shift: the K simulated screeners take this blind "
+                       "test (built with 'screener blind-test build'); needs --library")
+    group.add_argument("--library", type=Path, metavar="LIBRARY",
+                       help="the FTI library the blind test was built from")
     group.add_argument("--tip-rate", nargs=2, type=float, default=DEFAULT_TIP_RATE,
                        metavar=("MIN", "MAX"), help="TIP projection rate bounds "
                        f"({DEFAULT_TIP_RATE[0]} {DEFAULT_TIP_RATE[1]})")
@@ -105,6 +113,8 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_workflow(args: argparse.Namespace) -> int:
+    if args.blind_test is not None:
+        return run_blind_test_simulation(args)
     if args.bags is None:
         raise SimulationError("'screener simulate' needs --bags N (and --operators K) to "
                               "run the screening workflow, or WHAT: bag or cargo")
@@ -140,6 +150,47 @@ def run_workflow(args: argparse.Namespace) -> int:
     finally:
         log.engine.dispose()
     print(summary(report, log.where, log.station, store.root))
+    return 0
+
+
+def run_blind_test_simulation(args: argparse.Namespace) -> int:
+    if args.library is None:
+        raise SimulationError("--blind-test needs --library, the FTI library the test was "
+                              "built from")
+    if args.bags is not None or args.tip is not None:
+        raise SimulationError("--blind-test runs the test's own images: leave out --bags "
+                              "and --tip")
+    test = read_blind_test(args.blind_test)
+    library = read_library(args.library)
+    settings = args.settings
+    store = ScanStore(settings.scan_store, settings.scan_limits)
+    log = open_audit_log(settings.home, settings.station,
+                         url=args.db or settings.audit_db or None,
+                         checkpoint_every=settings.checkpoint_every)
+    try:
+        with tqdm(total=len(test.trials) * args.operators, unit="image",
+                  desc="blind test", disable=None) as bar:
+
+            def answered(_: int) -> None:
+                bar.update()
+
+            runs = run_blind_simulation(log, store, library, test, args.operators,
+                                        args.workflow_seed, on_trial=answered)
+    finally:
+        log.engine.dispose()
+    spec = test.spec
+    print(f"blind test {test.test_id[:12]} '{spec.name}': {len(test.trials)} images, "
+          f"{spec.tip_trials} with a fictional threat, time limit {spec.time_limit_s:g} s, "
+          f"pass at d' >= {spec.pass_d_prime:g} and A' >= {spec.pass_a_prime:g}; results "
+          f"logged to {log.where}")
+    print(_BLIND_ROW.format("trainee", "hits", "misses", "FA", "CR", "late", "H", "F", "d'",
+                            "A'", "verdict"))
+    for run in runs:
+        r = run.result
+        print(_BLIND_ROW.format(r.trainee, r.hits, r.misses, r.false_alarms,
+                                r.correct_rejections, r.timeouts, f"{r.hit_rate:.2f}",
+                                f"{r.false_alarm_rate:.2f}", f"{r.d_prime:.2f}",
+                                f"{r.a_prime:.2f}", "PASSED" if r.passed else "NOT PASSED"))
     return 0
 
 

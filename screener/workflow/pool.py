@@ -87,7 +87,7 @@ def _new_bag(store: ScanStore, recipe: BagRecipe, index: Path | None) -> PoolBag
     sha = _store_with_truth(store, sim.scan, sim.truth)
     if index is not None:
         _remember(index, recipe, sha)
-    return _pool_bag(store, sha, sim.scan)
+    return pool_bag(store, sha, sim.scan)
 
 
 def _known_bag(store: ScanStore, recipe: BagRecipe, index: Path | None) -> PoolBag | None:
@@ -100,11 +100,13 @@ def _known_bag(store: ScanStore, recipe: BagRecipe, index: Path | None) -> PoolB
         return None
     if sha not in store:
         return None
-    return _pool_bag(store, sha, store.open(sha))
+    return pool_bag(store, sha, store.open(sha))
 
 
-def _pool_bag(store: ScanStore, sha: str, scan: Scan) -> PoolBag:
-    """Ground truth read back from the stored file, so the store is the one source."""
+def pool_bag(store: ScanStore, sha: str, scan: Scan | None = None) -> PoolBag:
+    """A stored simulated bag with its ground truth read back from the stored file, so
+    the store is the one source (``scan``: the scan if already open)."""
+    scan = store.open(sha) if scan is None else scan
     truth = read_ground_truth(store.path_for(sha), store.limits) or GroundTruth()
     return PoolBag(sha, scan.metadata.bag_id, truth, percept_of(scan, truth))
 

@@ -293,6 +293,7 @@ class ScreeningSession:
         payload = {**response.trial.payload(), **dict(self.tip.context or {}),
                    "fti_id": None if shown.tip.fti is None or not shown.tip.projected
                    else shown.tip.fti.fti_id,
+                   "bag_index": shown.tip.decision.bag_index,
                    "feedback": None if feedback is None else feedback.kind.value}
         if feedback is not None and feedback.rescreen:
             # the real bag comes back, without its FTI, for a decision of its own

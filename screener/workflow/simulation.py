@@ -39,15 +39,18 @@ import numpy as np
 from screener.audit.log import AuditLog
 from screener.errors import SimulationError
 from screener.scan import ScanStore
+from screener.tip.blind_test import BlindTest, BlindTrial
 from screener.tip.library import FtiLibrary
 from screener.tip.scheduler import TipScheduler, TipSettings
 from screener.tip.scoring import TipTrial
-from screener.workflow.difficulty import fti_cue, with_threat
+from screener.workflow.blind_tests import Answer, BlindTestRun, run_blind_test
+from screener.workflow.difficulty import BagPercept, fti_cue, with_threat
 from screener.workflow.observer import ObserverProfile, draw_profiles, respond
-from screener.workflow.pool import PoolBag, build_pool, pool_recipes
+from screener.workflow.pool import PoolBag, build_pool, pool_bag, pool_recipes
 from screener.workflow.roles import Role
 from screener.workflow.scoring import Tally, outcome_of
 from screener.workflow.session import (
+    BagOnScreen,
     IncomingBag,
     Operator,
     ScreeningSession,
@@ -61,6 +64,8 @@ POOL_LIMIT = 50
 SOURCE = "simulator"
 _ORDER_STREAM = 0x0D3
 _RESPONSE_STREAM = 0x2E5
+_BLIND_STREAM = 0xB1D
+SIMULATED_TRAINER = "sim-trainer"
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,49 @@ def run_simulation(log: AuditLog, store: ScanStore, plan: SimulationPlan, *, lan
         report.events.update(session.events_written)
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+class SimulatedTrainee:
+    """A simulated screener taking a blind test: the observer model, answering from the
+    bag's stored ground truth plus the FTI projected into it."""
+
+    def __init__(self, profile: ObserverProfile, store: ScanStore, seed: int) -> None:
+        self.profile = profile
+        self.store = store
+        self.seed = seed
+        self._percepts: dict[str, BagPercept] = {}
+
+    def answer(self, trial: BlindTrial, shown: BagOnScreen) -> Answer:
+        sha = trial.scan_sha256
+        if sha not in self._percepts:
+            self._percepts[sha] = pool_bag(self.store, sha).percept
+        percept = self._percepts[sha]
+        plan = shown.tip
+        if plan is not None and plan.projection is not None and plan.fti is not None:
+            percept = with_threat(percept, fti_cue(plan.projection, plan.fti.subcategory,
+                                                   plan.clutter))
+        rng = np.random.default_rng(np.random.SeedSequence(
+            [self.seed, _BLIND_STREAM, *self.profile.operator_id.encode(), trial.index]))
+        response = respond(self.profile, percept, rng)
+        return Answer(response.decision, response.marks, response.response_ms)
+
+
+def run_blind_simulation(log: AuditLog, store: ScanStore, library: FtiLibrary,
+                         test: BlindTest, operators: int, seed: int, *,
+                         on_trial: Callable[[int], None] | None = None,
+                         ) -> list[BlindTestRun]:
+    """``operators`` simulated trainees (profiles fixed by ``seed``) take ``test`` one
+    after the other, run by a simulated trainer."""
+    if operators < 1:
+        raise SimulationError(f"a blind test needs at least one trainee, not {operators}")
+    trainer = Operator(SIMULATED_TRAINER, Role.TRAINER)
+    runs = []
+    for profile in draw_profiles(seed, operator_ids(operators)):
+        trainee = SimulatedTrainee(profile, store, seed)
+        runs.append(run_blind_test(log, store, library, test,
+                                   Operator(profile.operator_id, Role.SCREENER), trainer,
+                                   trainee, on_trial=on_trial))
+    return runs
 
 
 def bag_order(plan: SimulationPlan) -> list[int]:
