@@ -24,6 +24,7 @@ from screener.cli import (
     scan_commands,
     simulate_commands,
     tip_command,
+    user_command,
 )
 from screener.config import load_settings
 from screener.errors import ScreenerError
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         scan_commands,
         simulate_commands,
         tip_command,
+        user_command,
     ):
         module.register(commands)
     return parser
