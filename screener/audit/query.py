@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 
 from screener.audit.chain import CheckpointRecord, EventRecord
 from screener.audit.database import engine_label, translated_errors
@@ -64,4 +64,30 @@ def signing_keys(engine: Engine, station: str) -> list[EventRecord]:
         rows = conn.execute(select(Event.__table__).where(
             Event.station == station, Event.kind.in_((KIND_GENESIS, KIND_KEY_ROTATED)))
             .order_by(Event.seq))
+        return [row_record(row) for row in rows]
+
+
+def events_of_kind_between(engine: Engine, kind: str, *, since: str | None = None,
+                           before: str | None = None,
+                           payload_contains: Iterable[str] = ()) -> list[EventRecord]:
+    """Events of one kind from every station, in time order, filtered in SQL.
+
+    ``since`` and ``before`` bound ``time_utc`` as text, ``since <= time_utc < before``:
+    stored times are ISO 8601 UTC with a ``Z`` (``2025-03-03T08:00:00.000000Z``), so a day
+    such as ``"2025-03-03"`` is a valid bound. ``payload_contains``: keep only events whose
+    canonical payload text contains at least one of these fragments (for example
+    ``'"operator":"op-01"'``). The match uses SQL ``LIKE``, which on SQLite ignores ASCII
+    case: treat the result as a superset and check the payload exactly afterwards.
+    """
+    query = select(Event.__table__).where(Event.kind == kind)
+    if since is not None:
+        query = query.where(Event.time_utc >= since)
+    if before is not None:
+        query = query.where(Event.time_utc < before)
+    fragments = list(payload_contains)
+    if fragments:
+        query = query.where(or_(*(Event.payload.contains(f, autoescape=True)
+                                  for f in fragments)))
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
+        rows = conn.execute(query.order_by(Event.time_utc, Event.station, Event.seq))
         return [row_record(row) for row in rows]

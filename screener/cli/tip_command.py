@@ -1,19 +1,24 @@
 """``screener tip ...``: Threat Image Projection commands.
 
 ``screener tip library check|build|import|export`` manage the FTI library (docs/tip.md,
-"FTI library"). Further ``tip`` commands register beside ``library`` in :func:`register`.
+"FTI library"); ``screener tip report`` writes the supervisor's TIP report
+(docs/tip-scoring.md, "Supervisor reports"). Further ``tip`` commands register beside
+``library`` and ``report`` in :func:`register`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tqdm import tqdm
 
+from screener.audit.database import create_audit_engine, sqlite_path
+from screener.config import Settings
 from screener.tip.build import BuildSettings, build_library
 from screener.tip.compliance import (
     REPLACE_AFTER_YEARS,
@@ -21,19 +26,31 @@ from screener.tip.compliance import (
     LibraryReport,
     check_library,
 )
-from screener.tip.fti import FtiImage
+from screener.tip.fti import FtiCategory, FtiImage
 from screener.tip.library import read_library
 from screener.tip.library_exchange import export_folder, import_into
+from screener.tip.report import (
+    ReportFilters,
+    SupervisorReport,
+    TipReportError,
+    build_report,
+    parse_day,
+    prepare_output_dir,
+    read_report_data,
+)
+from screener.tip.scoring import Period
 
 EXIT_COMPLIANT = 0
 EXIT_NOT_COMPLIANT = 1
-
+REPORT_PERIODS = (Period.DAY, Period.WEEK, Period.MONTH)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    tip = commands.add_parser("tip", help="Threat Image Projection: the FTI library")
+    tip = commands.add_parser("tip", help="Threat Image Projection: the FTI library, "
+                              "supervisor reports")
     tip_commands = tip.add_subparsers(dest="tip_command", required=True, metavar="COMMAND")
     register_library(tip_commands)
+    register_report(tip_commands)
 
 
 def register_library(tip_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -175,3 +192,96 @@ def run_export(args: argparse.Namespace) -> int:
         count = export_folder(library, args.out, on_item=lambda _: bar.update())
     print(f"wrote {count} images to {args.out} as <fti_id>.npz (high, low, mask, metadata)")
     return 0
+
+
+def register_report(tip_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = tip_commands.add_parser(
+        "report", help="supervisor TIP report: score cards (CSV), charts (PNG), one PDF",
+        description="Score the tip.outcome events of every station in the audit database "
+        "per operator, period and FTI category, and write CSV files, PNG charts and one PDF "
+        "into a folder (docs/tip-scoring.md, \"Supervisor reports\"). A selection without "
+        "events still gives a report, which says so.")
+    report.add_argument("--db", metavar="URL",
+                        help="database URL (default: the station's audit database)")
+    report.add_argument("--operator", dest="operators", action="extend", nargs="+",
+                        default=[], metavar="ID",
+                        help="only these operators (several, or repeat the option; "
+                        "default: everyone)")
+    report.add_argument("--from", dest="first_day", metavar="DATE",
+                        help="first UTC day, YYYY-MM-DD, included")
+    report.add_argument("--to", dest="last_day", metavar="DATE",
+                        help="last UTC day, YYYY-MM-DD, included")
+    report.add_argument("--period", choices=[p.value for p in REPORT_PERIODS],
+                        default=Period.WEEK.value,
+                        help="trend period: UTC day, ISO week or month (week)")
+    report.add_argument("--category", dest="categories", action="extend", nargs="+",
+                        default=[], choices=[c.value for c in FtiCategory], metavar="CATEGORY",
+                        help="only TIP trials of these FTI categories (gun, knife, ied, "
+                        "other); bags without TIP are always kept: they give F")
+    report.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="folder to write into (created when absent)")
+    report.set_defaults(run=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    # The charts need matplotlib: imported here, so that other commands start without it.
+    from screener.tip.report_files import PDF_NAME, report_steps, write_report
+
+    settings: Settings = args.settings
+    filters = ReportFilters(
+        operators=tuple(dict.fromkeys(args.operators)),
+        first_day=None if args.first_day is None else parse_day(args.first_day, "--from"),
+        last_day=None if args.last_day is None else parse_day(args.last_day, "--to"),
+        categories=tuple(FtiCategory(c) for c in dict.fromkeys(args.categories)),
+        period=Period(args.period))
+    url = args.db or settings.audit_url
+    database_file = sqlite_path(url)
+    if database_file is not None and not database_file.is_file():
+        # checked here: the audit engine's own message is about appends not recorded
+        where = "--db" if args.db else "audit database (setting audit_db or --home)"
+        raise TipReportError(where, f"{database_file}: no such audit database file")
+    out = prepare_output_dir(args.out)
+    engine = create_audit_engine(url, create=False)
+    with tqdm(total=2, desc="reading events", unit="step", file=sys.stderr,
+              disable=None) as bar:
+        try:
+            data = read_report_data(engine, filters)
+        finally:
+            engine.dispose()
+        bar.update()
+        bar.set_description("scoring")
+        report = build_report(data, filters)
+        bar.update()
+        bar.total = 2 + report_steps(report)
+        bar.refresh()
+
+        def advance(label: str) -> None:
+            bar.set_description(label)
+            bar.update()
+
+        files = write_report(report, out, advance)
+    for note in report_notes(report):
+        print(f"note: {note}", file=sys.stderr)
+    charts = sum(path.suffix == ".png" for path in files)
+    thin = sum(s.insufficient_data for s in report.summaries())
+    print(f"wrote {out / PDF_NAME}, {_count(charts, 'chart')} and "
+          f"{_count(sum(path.suffix == '.csv' for path in files), 'CSV file')} to {out}")
+    print(f"{_count(report.trials, 'bag')} ({report.tip_trials} TIP trials) of "
+          f"{_count(len(report.operators), 'operator')} from "
+          f"{_count(len(report.stations), 'station')}; {thin} with insufficient data "
+          f"(fewer than {report.min_tip_trials} TIP trials)")
+    return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def report_notes(report: SupervisorReport) -> list[str]:
+    """What the supervisor should know that the files alone do not shout."""
+    if report.empty:
+        asked = "; ".join(f"{name} {value}" for name, value in report.filters.descriptions())
+        return [f"no tip.outcome events match the filters ({asked}) in {report.database}: "
+                "the report says so and has no chart"]
+    missing = [op for op in report.operators if report.card(op) is None]
+    return [f"operator {op!r} has no tip.outcome event in the range" for op in missing]
