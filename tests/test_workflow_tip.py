@@ -325,3 +325,25 @@ def test_simulation_with_tip_needs_a_library(tmp_path):
     with pytest.raises(SimulationError, match="FTI library"):
         run_simulation(log, ScanStore(tmp_path / "s"), plan, lane="L1")
     log.engine.dispose()
+
+
+def test_an_fti_is_never_shown_unlogged(log, library, bag, monkeypatch):
+    from screener.errors import AuditUnavailableError
+
+    session = session_with(log, library, ALWAYS)
+    real_append = log.append
+
+    def failing(kind, *args, **kwargs):
+        if kind == "tip.projected":
+            raise AuditUnavailableError("audit.sqlite", "disk full")
+        return real_append(kind, *args, **kwargs)
+
+    monkeypatch.setattr(log, "append", failing)
+    with pytest.raises(AuditUnavailableError):
+        session.receive(bag)
+    assert session.state is SessionState.AWAITING_BAG and session.on_screen is None
+    monkeypatch.setattr(log, "append", real_append)
+    session.receive(bag)
+    assert session.on_screen.tip.projected
+    kinds = [e.kind for e in events(log)]
+    assert kinds.count("scan.received") == 2 and kinds.count("tip.projected") == 1

@@ -213,15 +213,16 @@ class ScreeningSession:
                    "views": [view.name for view in bag.scan.views]}
         event = self._append(KIND_SCAN_RECEIVED, payload, system=True,
                              scan_sha256=bag.scan_sha256)
-        self._on_screen = BagOnScreen(bag, tip=tip)
-        self._state = SessionState.AWAITING_AI
         if tip is not None:
             self._log_tip_plan(bag, tip)
+        self._on_screen = BagOnScreen(bag, tip=tip)
+        self._state = SessionState.AWAITING_AI
         return event
 
     def _log_tip_plan(self, bag: IncomingBag, tip: TipPlan) -> None:
-        """Log the plan. The bag is on screen already: if the log fails here the
-        session stays at AWAITING_AI and the next step's append reports the log's state."""
+        """Log the plan before the bag goes on screen: an FTI is never shown unlogged. If
+        an append fails the bag is not received (receiving it again logs its arrival
+        again, after the incomplete one)."""
         self._append(KIND_TIP_SCHEDULED, tip.decision.payload(), system=True,
                      scan_sha256=bag.scan_sha256)
         if tip.projected:
