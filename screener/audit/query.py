@@ -3,7 +3,9 @@ evidence bundle needs to prove its events were in the log."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, or_, select
 
@@ -11,6 +13,7 @@ from screener.audit.chain import CheckpointRecord, EventRecord
 from screener.audit.database import engine_label, translated_errors
 from screener.audit.log import row_record
 from screener.audit.schema import Checkpoint, Event
+from screener.errors import AuditError
 
 
 def stations(engine: Engine) -> list[str]:
@@ -91,3 +94,71 @@ def events_of_kind_between(engine: Engine, kind: str, *, since: str | None = Non
     with translated_errors(engine_label(engine)), engine.connect() as conn:
         rows = conn.execute(query.order_by(Event.time_utc, Event.station, Event.seq))
         return [row_record(row) for row in rows]
+
+
+class EventSearchError(AuditError):
+    """A search field is malformed; names it."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        super().__init__(f"event search field '{field}': {problem}")
+
+
+@dataclass(frozen=True)
+class EventSearch:
+    """An investigator's search. Every field given must match; times bound ``time_utc``
+    as ``since <= time < before`` (ISO text: a day such as ``"2026-03-03"`` works);
+    ``decision`` keeps ``screening.decision`` events with that decision; ``scan_sha256``
+    may be a prefix (at least 6 hex digits)."""
+
+    since: str | None = None
+    before: str | None = None
+    actor: str | None = None
+    station: str | None = None
+    kinds: tuple[str, ...] = ()
+    scan_sha256: str | None = None
+    decision: str | None = None
+    limit: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.scan_sha256 is not None and (
+                len(self.scan_sha256) < 6 or
+                any(c not in "0123456789abcdef" for c in self.scan_sha256)):
+            raise EventSearchError("scan_sha256", "give at least 6 lower-case hex digits "
+                                    "of the scan's sha256")
+        if self.limit < 1:
+            raise EventSearchError("limit", "must be at least 1")
+
+
+def search_events(engine: Engine, search: EventSearch) -> list[EventRecord]:
+    """Events of every station matching ``search``, newest first, at most ``limit``."""
+    table = Event.__table__
+    query = select(table)
+    if search.since is not None:
+        query = query.where(Event.time_utc >= search.since)
+    if search.before is not None:
+        query = query.where(Event.time_utc < search.before)
+    if search.actor is not None:
+        query = query.where(Event.actor == search.actor)
+    if search.station is not None:
+        query = query.where(Event.station == search.station)
+    kinds = search.kinds
+    if search.decision is not None:
+        kinds = ("screening.decision",)
+        query = query.where(Event.payload.like(f'%"decision":"{search.decision}"%'))
+    if kinds:
+        query = query.where(Event.kind.in_(kinds))
+    if search.scan_sha256 is not None:
+        query = query.where(Event.scan_sha256.like(f"{search.scan_sha256}%"))
+    query = query.order_by(Event.time_utc.desc(), Event.station, Event.seq.desc())
+    found = []
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
+        for row in conn.execute(query):
+            record = row_record(row)
+            if search.decision is not None and \
+                    json.loads(record.payload).get("decision") != search.decision:
+                continue  # LIKE is a superset (case, other fields)
+            found.append(record)
+            if len(found) >= search.limit:
+                break
+    return found

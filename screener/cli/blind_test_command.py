@@ -11,12 +11,12 @@ from pathlib import Path
 from screener.audit.chain import EventRecord
 from screener.audit.database import create_audit_engine
 from screener.audit.keys import display_fingerprint, key_path, load_key
+from screener.cli.tip_options import parse_weights
 from screener.config import Settings
 from screener.errors import ScreenerError
 from screener.scan import ScanStore
 from screener.tip.blind_test import BlindTestSpec, build_blind_test, write_blind_test
 from screener.tip.certificate import write_certificate
-from screener.tip.fti import FtiCategory
 from screener.tip.library import read_library
 from screener.workflow.blind_tests import results
 from screener.workflow.pool import build_pool, pool_recipes
@@ -68,18 +68,6 @@ def _add_result_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="URL", help="audit database (default: the station's)")
     parser.add_argument("--test", metavar="ID", help="a test id (or its first characters)")
     parser.add_argument("--trainee", metavar="ID")
-
-
-def parse_weights(text: str) -> dict[FtiCategory, float]:
-    weights = {}
-    for part in text.split(","):
-        name, _, value = part.partition("=")
-        try:
-            weights[FtiCategory(name.strip())] = float(value)
-        except ValueError:
-            raise ScreenerError(f"--weights: {part!r} is not CATEGORY=WEIGHT with a category "
-                                f"of {', '.join(c.value for c in FtiCategory)}") from None
-    return weights
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from screener.audit.database import create_audit_engine, sqlite_path
+from screener.cli.tip_settings_command import register_settings
 from screener.config import Settings
 from screener.tip.build import BuildSettings, build_library
 from screener.tip.compliance import (
@@ -51,6 +52,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     tip_commands = tip.add_subparsers(dest="tip_command", required=True, metavar="COMMAND")
     register_library(tip_commands)
     register_report(tip_commands)
+    register_settings(tip_commands)
 
 
 def register_library(tip_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

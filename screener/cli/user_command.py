@@ -10,15 +10,12 @@ acting administrator's first, then the new password where there is one.
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from screener.accounts.users import Account, Accounts
 from screener.audit.log import open_audit_log
+from screener.cli.passwords import PasswordPrompt
 from screener.config import Settings
-from screener.errors import ScreenerError
 from screener.workflow.roles import Role
 from screener.workflow.session import Operator
 
@@ -68,26 +65,6 @@ def _acting(parser: argparse.ArgumentParser) -> None:
                         help="the administrator making the change (logs in)")
 
 
-class _Passwords:
-    """Passwords from the terminal, or from stdin lines with --password-stdin."""
-
-    def __init__(self, from_stdin: bool) -> None:
-        self._lines: Iterator[str] | None = iter(sys.stdin.read().splitlines()) \
-            if from_stdin else None
-
-    def ask(self, prompt: str, *, confirm: bool = False) -> str:
-        if self._lines is not None:
-            try:
-                return next(self._lines)
-            except StopIteration:
-                raise ScreenerError(f"--password-stdin: no line left for: {prompt}") \
-                    from None
-        first = getpass.getpass(f"{prompt}: ")
-        if confirm and getpass.getpass(f"{prompt} (again): ") != first:
-            raise ScreenerError("the two passwords differ; nothing was changed")
-        return first
-
-
 def _accounts(args: argparse.Namespace) -> Accounts:
     settings: Settings = args.settings
     log = open_audit_log(settings.home, settings.station,
@@ -96,12 +73,12 @@ def _accounts(args: argparse.Namespace) -> Accounts:
     return Accounts(log)
 
 
-def _admin(accounts: Accounts, args: argparse.Namespace, passwords: _Passwords) -> Operator:
+def _admin(accounts: Accounts, args: argparse.Namespace, passwords: PasswordPrompt) -> Operator:
     return accounts.login(args.admin, passwords.ask(f"password of {args.admin}"))
 
 
 def run_init(args: argparse.Namespace) -> int:
-    passwords = _Passwords(args.password_stdin)
+    passwords = PasswordPrompt(args.password_stdin)
     accounts = _accounts(args)
     try:
         accounts.create_first_admin(args.user_id, passwords.ask(
@@ -150,7 +127,7 @@ def _state(account: Account, now: datetime) -> str:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    passwords = _Passwords(args.password_stdin)
+    passwords = PasswordPrompt(args.password_stdin)
     accounts = _accounts(args)
     try:
         admin = _admin(accounts, args, passwords)
@@ -165,7 +142,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_change(args: argparse.Namespace) -> int:
-    passwords = _Passwords(args.password_stdin)
+    passwords = PasswordPrompt(args.password_stdin)
     accounts = _accounts(args)
     try:
         admin = _admin(accounts, args, passwords)

@@ -37,6 +37,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Engine
 
 from screener.scan.model import Scan, SourceKind
 from screener.tip.fti import FtiCategory
@@ -54,6 +55,7 @@ from screener.tip.scheduler import TipDecision, TipScheduler
 from screener.tip.scoring import TipTrial
 from screener.workflow.ai import AiResult, AiStatus
 from screener.workflow.decisions import Box, Decision, Mark
+from screener.workflow.tip_settings import follow_settings
 
 KIND_TIP_PROJECTED = "tip.projected"
 KIND_TIP_NOT_PROJECTED = "tip.not_projected"
@@ -156,9 +158,11 @@ class TipInjector:
     """Plans TIP for each bag an operator screens. Not thread-safe: one per station."""
 
     def __init__(self, library: FtiLibrary, scheduler: TipScheduler, *, seed: int,
-                 options: ProjectionOptions | None = None) -> None:
+                 options: ProjectionOptions | None = None,
+                 settings_from: Engine | None = None) -> None:
         self.library = library
         self.scheduler = scheduler
+        self.settings_from = settings_from
         self.seed = seed
         self.options = options
         self._by_category = library.by_category()
@@ -166,7 +170,11 @@ class TipInjector:
 
     def plan(self, operator: str, scan: Scan) -> TipPlan:
         """Decide and, if scheduled, project. Never raises for a bag the projector cannot
-        use: the plan then carries the reason and the bag goes through without TIP."""
+        use: the plan then carries the reason and the bag goes through without TIP. With
+        ``settings_from`` (the audit database) a supervisor's latest settings take effect
+        here, at the next bag."""
+        if self.settings_from is not None:
+            follow_settings(self.scheduler, self.settings_from)
         decision = self.scheduler.decide(operator)
         clutter = self._clutter(scan)
         if not decision.projected:
