@@ -28,6 +28,7 @@ from screener.cli import (
 )
 from screener.config import load_settings
 from screener.errors import ScreenerError
+from screener.ui import command as gui_command
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         detect_command,
         eval_command,
         evidence_command,
+        gui_command,
         render_command,
         retention_command,
         scan_commands,

@@ -1,0 +1,66 @@
+"""``screener gui``: the workstation window (Qt-free registration).
+
+The CLI stays headless: this module adds the sub-command without importing Qt. Qt is
+loaded only when ``gui`` runs (``screener.ui.app``); if PySide6 is missing the command
+says how to install it instead of failing with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from screener.errors import ScreenerError
+
+
+class GuiUnavailableError(ScreenerError):
+    """The Qt workstation cannot start on this machine."""
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gui = commands.add_parser(
+        "gui", help="open the screening workstation window",
+        description="The screener's workstation: bags from the demo conveyor or a watch "
+        "folder, enhancement functions, AI flags, Clear/Suspect decisions into the audit "
+        "log. Offscreen: QT_QPA_PLATFORM=offscreen.")
+    add_arguments(gui)
+    gui.set_defaults(run=run_gui)
+
+
+def add_arguments(gui: argparse.ArgumentParser) -> None:
+    """The workstation's options (shared by ``screener gui`` and ``python -m screener.ui``)."""
+    gui.add_argument("--demo", type=Path, metavar="DIR",
+                     help="deliver the scans of a `screener demo` folder on a conveyor")
+    gui.add_argument("--watch", type=Path, metavar="DIR",
+                     help="screen new scan files (.h5, .png, .jpg, .npy) appearing in DIR")
+    gui.add_argument("--bags-per-minute", type=float, default=None,
+                     help="demo conveyor rate (default 6)")
+    gui.add_argument("--operator", default=None,
+                     help="operator id logged with each decision (default: your user name)")
+    gui.add_argument("--ai", choices=["off", "after-first-look", "always"], default=None,
+                     dest="ai_mode", help="when the AI's boxes are shown (default always)")
+    gui.add_argument("--model", type=Path, help="ONNX model for every scan (default: the "
+                     "shipped model for each scan's kind)")
+    gui.add_argument("--no-ai", action="store_true", help="run without a detector")
+    gui.add_argument("--decision-time", type=float, default=None, metavar="S",
+                     help="seconds to decide on a bag before the belt stops (default 20)")
+    gui.add_argument("--keys", type=Path, metavar="FILE",
+                     help="key bindings (JSON, format screener-key-bindings)")
+    gui.add_argument("--ui-settings", type=Path, metavar="FILE",
+                     help="workstation settings (JSON, format screener-workstation-settings)")
+    gui.add_argument("--presets", type=Path, metavar="FILE",
+                     help="enhancement presets (default: the shipped presets.json)")
+    gui.add_argument("--quit-after", type=float, default=None, metavar="S",
+                     help=argparse.SUPPRESS)  # smoke tests: close the window after S seconds
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    try:
+        app = importlib.import_module("screener.ui.app")
+    except ImportError as exc:
+        raise GuiUnavailableError(
+            f"the workstation window needs PySide6 ({exc}); install it with "
+            "`pip install PySide6-Essentials`, or use the headless commands") from None
+    code: int = app.run_from_args(args)
+    return code
