@@ -260,3 +260,29 @@ def test_a_blind_test_end_to_end_through_screener_simulate(isolated_cli, tmp_pat
 def test_simulate_blind_test_needs_the_library(isolated_cli, tmp_path):
     code, _, err = isolated_cli("simulate", "--blind-test", tmp_path / "t.json")
     assert code == 2 and "--library" in err
+
+
+def test_a_sitting_goes_image_by_image_and_finishes_only_when_complete(library, stocked,
+                                                                      tmp_path):
+    from screener.workflow.blind_tests import BlindTestSitting
+    from screener.workflow.errors import SessionStateError
+
+    store, shas = stocked
+    test = build_blind_test(spec(trials=4), library, store, shas)
+    log = open_audit_log(tmp_path / "home", STATION)
+    sitting = BlindTestSitting(log, store, library, test, TRAINEE, TRAINER)
+    with pytest.raises(SessionStateError, match="show the next image"):
+        sitting.answer(Decision.CLEAR, (), 1000)
+    shown = sitting.next_image()
+    with pytest.raises(SessionStateError, match="answer the image on screen"):
+        sitting.next_image()
+    with pytest.raises(SessionStateError, match="answer every image"):
+        sitting.finish()
+    trainee = ScriptedTrainee()
+    while shown is not None:
+        answer = trainee.answer(sitting.current, shown)
+        sitting.answer(answer.decision, answer.marks, answer.response_ms)
+        shown = sitting.next_image()
+    run = sitting.finish()
+    assert run.result.hits == 2 and run.result.false_alarms == 0 and run.result.trials == 4
+    log.engine.dispose()

@@ -19,7 +19,7 @@ never mix with operational TIP scores. :func:`results` reads the verdicts back.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,48 +80,103 @@ class BlindTestRun:
     completed: EventRecord
 
 
+class BlindTestSitting:
+    """One trainee taking one test, step by step (the trainer view drives it from the
+    trainee's key presses): :meth:`next_image`, :meth:`answer`, ..., :meth:`finish`.
+    Creating it checks the trainer's permission and logs ``blind_test.started``."""
+
+    def __init__(self, log: AuditLog, store: ScanStore, library: FtiLibrary,
+                 test: BlindTest, trainee: Operator, trainer: Operator) -> None:
+        Guard(log).require(trainer.id, trainer.role, Action.RUN_BLIND_TEST,
+                           subject=f"blind test {test.spec.name} for {trainee.id}")
+        if trainee.role is not Role.SCREENER:
+            raise SessionStateError("run a blind test", f"trainee role {trainee.role.value}",
+                                    "blind tests are taken by screeners")
+        self.log = log
+        self.store = store
+        self.library = library
+        self.test = test
+        self.trainee = trainee
+        self.trials: list[TipTrial] = []
+        self.timeouts = 0
+        self.limit_ms = round(test.spec.time_limit_s * 1000)
+        log.append(KIND_BLIND_STARTED, {"test_id": test.test_id,
+                                        "spec": test.spec.as_dict(), "trainee": trainee.id,
+                                        "images": len(test.trials)},
+                   actor=trainer.id, role=trainer.role.value)
+        mode = TipMode(feedback=False, outcome_kind=KIND_BLIND_TRIAL,
+                       context={"test_id": test.test_id})
+        self.session = ScreeningSession(log, trainee, tip=mode)
+        self.session.start()
+        self._current: BlindTrial | None = None
+
+    @property
+    def answered(self) -> int:
+        return len(self.trials)
+
+    @property
+    def current(self) -> BlindTrial | None:
+        return self._current
+
+    def next_image(self) -> BagOnScreen | None:
+        """Put the next image on screen (None when every image is answered)."""
+        if self._current is not None:
+            raise SessionStateError("show the next image", "an image is on screen",
+                                    "answer the image on screen first")
+        if self.answered == len(self.test.trials):
+            return None
+        trial = self.test.trials[self.answered]
+        bag = IncomingBag.from_store(self.store, trial.scan_sha256, SOURCE)
+        self.session.receive(bag, _plan(trial, self.test, self.trainee, self.library,
+                                        self.store))
+        self.session.record_ai(AiResult.unavailable(None, AI_OFF))
+        self._current = trial
+        shown = self.session.on_screen
+        assert shown is not None
+        return shown
+
+    def answer(self, decision: Decision, marks: Sequence[Mark], response_ms: int) -> TipTrial:
+        """The trainee's answer on the image on screen; past the time limit the image
+        counts as cleared."""
+        if self._current is None:
+            raise SessionStateError("answer", "no image on screen", "show the next image")
+        if response_ms > self.limit_ms:
+            self.timeouts += 1
+            confirmed = self.session.decide(Decision.CLEAR, (), response_ms=self.limit_ms,
+                                            timed_out=True)
+        else:
+            confirmed = self.session.decide(decision, marks, response_ms=response_ms)
+        assert confirmed.trial is not None
+        self.trials.append(confirmed.trial)
+        self._current = None
+        return confirmed.trial
+
+    def finish(self) -> BlindTestRun:
+        """End the sitting, score it and log ``blind_test.completed``."""
+        if self.answered != len(self.test.trials):
+            raise SessionStateError("finish the blind test",
+                                    f"{self.answered} of {len(self.test.trials)} answered",
+                                    "answer every image first")
+        self.session.end(END_REASON)
+        result = score_blind_test(self.test, self.trainee.id, self.trials, self.timeouts)
+        completed = self.log.append(KIND_BLIND_COMPLETED, result.payload(),
+                                    actor=SYSTEM_ACTOR, role=SYSTEM_ROLE)
+        return BlindTestRun(result, tuple(self.trials), completed)
+
+
 def run_blind_test(log: AuditLog, store: ScanStore, library: FtiLibrary, test: BlindTest,
                    trainee: Operator, trainer: Operator, answers: Trainee, *,
                    on_trial: Callable[[int], None] | None = None) -> BlindTestRun:
     """Show every image of ``test`` to ``trainee`` and log and score the answers."""
-    Guard(log).require(trainer.id, trainer.role, Action.RUN_BLIND_TEST,
-                       subject=f"blind test {test.spec.name} for {trainee.id}")
-    if trainee.role is not Role.SCREENER:
-        raise SessionStateError("run a blind test", f"trainee role {trainee.role.value}",
-                                "blind tests are taken by screeners")
-    log.append(KIND_BLIND_STARTED, {"test_id": test.test_id, "spec": test.spec.as_dict(),
-                                    "trainee": trainee.id, "images": len(test.trials)},
-               actor=trainer.id, role=trainer.role.value)
-    mode = TipMode(feedback=False, outcome_kind=KIND_BLIND_TRIAL,
-                   context={"test_id": test.test_id})
-    session = ScreeningSession(log, trainee, tip=mode)
-    session.start()
-    limit_ms = round(test.spec.time_limit_s * 1000)
-    trials: list[TipTrial] = []
-    timeouts = 0
-    for trial in test.trials:
-        bag = IncomingBag.from_store(store, trial.scan_sha256, SOURCE)
-        session.receive(bag, _plan(trial, test, trainee, library, store))
-        session.record_ai(AiResult.unavailable(None, AI_OFF))
-        shown = session.on_screen
-        assert shown is not None
+    sitting = BlindTestSitting(log, store, library, test, trainee, trainer)
+    while (shown := sitting.next_image()) is not None:
+        trial = sitting.current
+        assert trial is not None
         answer = answers.answer(trial, shown)
-        if answer.response_ms > limit_ms:
-            timeouts += 1
-            confirmed = session.decide(Decision.CLEAR, (), response_ms=limit_ms,
-                                       timed_out=True)
-        else:
-            confirmed = session.decide(answer.decision, answer.marks,
-                                       response_ms=answer.response_ms)
-        assert confirmed.trial is not None
-        trials.append(confirmed.trial)
+        sitting.answer(answer.decision, answer.marks, answer.response_ms)
         if on_trial is not None:
             on_trial(trial.index)
-    session.end(END_REASON)
-    result = score_blind_test(test, trainee.id, trials, timeouts)
-    completed = log.append(KIND_BLIND_COMPLETED, result.payload(), actor=SYSTEM_ACTOR,
-                           role=SYSTEM_ROLE)
-    return BlindTestRun(result, tuple(trials), completed)
+    return sitting.finish()
 
 
 def _plan(trial: BlindTrial, test: BlindTest, trainee: Operator, library: FtiLibrary,
