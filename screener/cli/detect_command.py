@@ -8,25 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from screener.config import Settings
 from screener.detect import Detection, Detector, DetectorUnavailableError, InputKind
 from screener.detect.errors import DetectionInputError
-from screener.detect.inputs import dual_energy
 from screener.detect.shipped import shipped_model
 from screener.scan import Scan, View, file_sha256, read_scan
+from screener.workflow.model_ai import RENDER_FUNCTIONS, model_input
 
 NO_MODEL = (
     "no detection model is installed (models/threats.onnx is missing): pass one with "
     "--model PATH (an ONNX file with a Screener manifest, or a YOLOv5/YOLOv8/YOLO11 "
     "detection export with its class names)"
 )
-
-#: The display pipeline's function that makes each input kind (docs/detector.md).
-RENDER_FUNCTIONS = {InputKind.PSEUDO_COLOUR: "standard", InputKind.GREYSCALE: "greyscale"}
-
 
 def _threads(text: str) -> int:
     try:
@@ -60,28 +53,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def input_maker(kind: InputKind, scan: Scan) -> tuple[Callable[[View], Any], str]:
-    """The function giving the model's input image for a view of ``scan``, and its
-    description: the display pipeline's rendering for pseudo-colour ('standard') and
-    greyscale ('greyscale'), both energies' transmission for dual-energy."""
+    """The function giving the model's input image for a view of ``scan`` (the one the
+    workstation's AI uses: :func:`screener.workflow.model_ai.model_input`), and its
+    description."""
     if kind is InputKind.DUAL_ENERGY:
-        return dual_energy, "dual-energy transmission (high, low)"
-    from screener.imaging.render import FunctionUnavailableError, prepare_scan, render
-
-    function = RENDER_FUNCTIONS[kind]
-    prepared = dict(zip((v.name for v in scan.views), prepare_scan(scan), strict=True))
-
-    def make(view: View) -> NDArray[np.uint8]:
-        try:
-            rgba = render(prepared[view.name], function)
-        except FunctionUnavailableError as exc:
-            raise DetectionInputError(
-                f"view {view.name!r}", f"the model takes the {kind.value} display rendering "
-                f"('{function}'), which this view cannot give: {exc.reason}") from None
-        if kind is InputKind.GREYSCALE:
-            return np.ascontiguousarray(rgba[:, :, 0])
-        return np.ascontiguousarray(rgba[:, :, :3])
-
-    return make, f"display rendering '{function}'"
+        described = "dual-energy transmission (high, low)"
+    else:
+        described = f"display rendering '{RENDER_FUNCTIONS[kind]}'"
+    return model_input(kind, scan), described
 
 
 def run_detect(args: argparse.Namespace) -> int:
