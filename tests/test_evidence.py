@@ -55,9 +55,7 @@ def populate(home: Path) -> SimpleNamespace:
          "score": 0.87}]}, scan_sha256=a, model_sha256="ab" * 32)
     decision = log.append("screening.decision", {
         "decision": "suspect", "marks": [{"view": "top", "box": [12, 8, 38, 30]}],
-        "response_ms": 2314, "tip": {"fti_id": "fti-0042", "category": "gun",
-                                     "view_boxes": {"side": [5, 5, 20, 20]},
-                                     "outcome": "hit"}},
+        "response_ms": 2314, "tip": {"projected": True, "fti_id": "fti-0042"}},
         actor="op7", role="screener", scan_sha256=a)
     log.append("scan.received", {"source": "demo conveyor", "bag_id": "BAG-0002",
                                  "views": ["top"]}, scan_sha256=b)
@@ -466,12 +464,27 @@ def test_annotations_read_payloads_defensively(made):
                   {"view": "top", "box": [1, 2, "x", 4]}, "junk",
                   {"view": "top", "box": [30, 20, 2, 3], "score": "high"}]})),
               event(2, "screening.decision", json.dumps({"marks": None, "tip": {
-                  "view_boxes": ["top"]}})),
+                  "projected": "yes"}})),
+              event(5, "tip.projected", json.dumps({"fti_id": "f", "projections": [
+                  {"view": "side", "box": None}, "junk"]})),
               event(3, "screening.decision", "not json"),
               event(4, "ai.result", json.dumps({"status": "unavailable"}))]
     found = scan_annotations(events, made.a)
     assert [a.box for a in found.boxes] == [(2.0, 3.0, 30.0, 20.0)]  # corners sorted
     assert any("2 without a usable box" in n for n in found.notes)
+    assert any("TIP image f" in n and "2 box(es) unusable" in n for n in found.notes)
+    tip = [event(6, "tip.projected", json.dumps({"fti_id": "fti-9", "category": "gun",
+                                                 "projections": [{"view": "side",
+                                                                  "box": [5, 5, 20, 20]}]})),
+           event(7, "screening.decision", json.dumps({
+               "decision": "clear", "marks": [],
+               "tip": {"projected": True, "fti_id": "fti-9"}})),
+           event(8, "tip.outcome", json.dumps({"outcome": "miss", "operator": "op"}))]
+    framed = scan_annotations(tip, made.a)
+    assert [(a.kind, a.view, a.box) for a in framed.boxes] == \
+        [("tip", "side", (5.0, 5.0, 20.0, 20.0))]
+    assert any("TIP image fti-9 on screen" in n for n in framed.notes)
+    assert any("TIP trial: miss" in n for n in framed.notes)
     assert any("AI unavailable" in n for n in found.notes)
     import numpy as np
 

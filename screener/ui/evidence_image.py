@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from screener.audit.chain import EventRecord
-from screener.audit.evidence.annotate import _as_box, scan_annotations
+from screener.audit.evidence.annotate import as_box, scan_annotations
 from screener.audit.query import events_for_scan
 from screener.imaging.presets import PresetSet, shipped_presets
 from screener.imaging.render import PreparedView
@@ -163,7 +163,7 @@ def _add_ai(overlay: ScanOverlay, event: EventRecord) -> None:
         return
     found = payload.get("detections")
     for item in found if isinstance(found, list) else []:
-        box = _as_box(item.get("box")) if isinstance(item, dict) else None
+        box = as_box(item.get("box")) if isinstance(item, dict) else None
         if box is None or not isinstance(item, dict):
             overlay.unusable += 1
             continue
@@ -200,7 +200,7 @@ def _add_tip(overlay: ScanOverlay, events: Sequence[EventRecord],
         (f": {outcome.upper()}" if outcome else "")
     projections = payload.get("projections")
     for item in projections if isinstance(projections, list) else []:
-        box = _as_box(item.get("box")) if isinstance(item, dict) else None
+        box = as_box(item.get("box")) if isinstance(item, dict) else None
         if box is None or not isinstance(item, dict):
             overlay.unusable += 1
             continue

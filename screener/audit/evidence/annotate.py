@@ -22,6 +22,9 @@ from screener.audit.chain import EventRecord
 KIND_SCAN_RECEIVED: Final = "scan.received"
 KIND_AI_RESULT: Final = "ai.result"
 KIND_DECISION: Final = "screening.decision"
+KIND_TIP_PROJECTED: Final = "tip.projected"
+KIND_TIP_OUTCOME: Final = "tip.outcome"
+KIND_BLIND_TRIAL: Final = "blind_test.trial"
 
 # BGR colours, chosen apart from the material colours (orange, green, blue).
 COLOURS: Final[dict[str, tuple[int, int, int]]] = {
@@ -55,7 +58,9 @@ class ScanAnnotations:
     notes: list[str]  # one line per event, in event order
 
 
-def _as_box(value: Any) -> Box | None:
+def as_box(value: Any) -> Box | None:
+    """A box ``[x0, y0, x1, y1]`` from an event payload (corners in any order), or None
+    when the value is not four finite numbers."""
     if not isinstance(value, (list, tuple)) or len(value) != 4:
         return None
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -85,6 +90,11 @@ def scan_annotations(events: Iterable[EventRecord], scan_sha256: str) -> ScanAnn
             _ai(event, payload, where, found)
         elif event.kind == KIND_DECISION:
             _decision(event, payload, where, found)
+        elif event.kind == KIND_TIP_PROJECTED:
+            _tip_projected(event, payload, where, found)
+        elif event.kind in (KIND_TIP_OUTCOME, KIND_BLIND_TRIAL):
+            found.notes.append(f"{where} TIP trial: {_text(payload.get('outcome'))} "
+                               f"({_text(payload.get('operator'))})")
         elif event.kind == KIND_SCAN_RECEIVED:
             found.notes.append(f"{where} received from {_text(payload.get('source'))}, "
                                f"bag {_text(payload.get('bag_id'))}")
@@ -103,7 +113,7 @@ def _ai(event: EventRecord, payload: Mapping[str, Any], where: str,
         return
     skipped = 0
     for item in detections:
-        if not isinstance(item, dict) or (box := _as_box(item.get("box"))) is None:
+        if not isinstance(item, dict) or (box := as_box(item.get("box"))) is None:
             skipped += 1
             continue
         score = item.get("score")
@@ -124,7 +134,7 @@ def _decision(event: EventRecord, payload: Mapping[str, Any], where: str,
     marks = _list(payload.get("marks"))
     skipped = 0
     for item in marks:
-        if not isinstance(item, dict) or (box := _as_box(item.get("box"))) is None:
+        if not isinstance(item, dict) or (box := as_box(item.get("box"))) is None:
             skipped += 1
             continue
         found.boxes.append(Annotation("mark", _text(item.get("view"), ""), box,
@@ -133,25 +143,35 @@ def _decision(event: EventRecord, payload: Mapping[str, Any], where: str,
                                       f"{event.station}#{event.seq}"))
     tip = payload.get("tip")
     tip_text = ""
-    if isinstance(tip, dict):
-        outcome = _text(tip.get("outcome")).upper()
-        fti = _text(tip.get("fti_id"))
-        category = _text(tip.get("category"))
-        tip_text = f"; TIP {fti} ({category}): {outcome}"
-        view_boxes = tip.get("view_boxes")
-        for view, value in (view_boxes.items() if isinstance(view_boxes, dict) else ()):
-            box = _as_box(value)
-            if box is None:
-                skipped += 1
-                continue
-            found.boxes.append(Annotation("tip", str(view), box, f"TIP {outcome}",
-                                          f"{fti} ({category}), screener {event.actor}: "
-                                          f"{outcome}, event {event.station}#{event.seq}"))
+    if isinstance(tip, dict) and tip.get("projected"):
+        tip_text = f"; TIP image {_text(tip.get('fti_id'))} on screen"
+    if payload.get("rescreen"):
+        tip_text += "; second look at the real bag after TIP feedback"
     ms = payload.get("response_ms")
     timing = f", {ms} ms" if isinstance(ms, int) and not isinstance(ms, bool) else ""
     extra = f"; {skipped} box(es) unusable" if skipped else ""
     found.notes.append(f"{where} decision {decision} by {event.actor} ({len(marks)} "
                        f"mark(s){timing}){tip_text}{extra}")
+
+
+def _tip_projected(event: EventRecord, payload: Mapping[str, Any], where: str,
+                   found: ScanAnnotations) -> None:
+    """Where the FTI was composed into each view: the screener saw the composite, the
+    stored scan is the real bag."""
+    fti = _text(payload.get("fti_id"))
+    category = _text(payload.get("category"))
+    skipped = 0
+    for item in _list(payload.get("projections")):
+        if not isinstance(item, dict) or (box := as_box(item.get("box"))) is None:
+            skipped += 1
+            continue
+        found.boxes.append(Annotation("tip", _text(item.get("view"), ""), box,
+                                      f"TIP {category}",
+                                      f"TIP image {fti} ({category}) projected here, event "
+                                      f"{event.station}#{event.seq}"))
+    extra = f"; {skipped} box(es) unusable" if skipped else ""
+    found.notes.append(f"{where} TIP image {fti} ({category}) projected; the screener saw "
+                       f"the composite{extra}")
 
 
 # ---------------------------------------------------------------------- drawing
