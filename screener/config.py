@@ -35,9 +35,14 @@ class Settings:
     max_views: int = 8
     audit_db: str = ""  # SQLAlchemy URL; empty: SQLite file audit.sqlite in home
     checkpoint_every: int = 100  # signed audit checkpoint every N events
+    # the content-addressed scan store; empty: <home>/scans. Stations of one site point it
+    # at one shared folder (docs/audit.md, "Multi-station sites")
+    scan_store_dir: str = ""
 
     @property
     def scan_store(self) -> Path:
+        if self.scan_store_dir:
+            return Path(self.scan_store_dir).expanduser()
         return self.home / "scans"
 
     @property

@@ -110,7 +110,7 @@ def scan_file(tmp_path: Path) -> Callable[..., Path]:
 
 SCREENER_VARIABLES = ("SCREENER_CONFIG", "SCREENER_HOME", "SCREENER_STATION", "SCREENER_LANE",
                       "SCREENER_MAX_VIEW_PIXELS", "SCREENER_MAX_VIEWS", "SCREENER_AUDIT_DB",
-                      "SCREENER_CHECKPOINT_EVERY")
+                      "SCREENER_CHECKPOINT_EVERY", "SCREENER_SCAN_STORE_DIR")
 
 
 @pytest.fixture
@@ -160,4 +160,33 @@ def postgres_url():
     yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     with engine.begin() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_role(postgres_url):
+    """Factory for PostgreSQL login roles: ``name, url = postgres_role()`` gives a new role
+    name and ``postgres_url`` logging in as it (the role itself is made by the code under
+    test). Every role named is dropped afterwards, with whatever it was granted."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    names: list[str] = []
+
+    def make(prefix: str = "st") -> tuple[str, str]:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        names.append(name)
+        url = make_url(postgres_url).set(username=name)
+        return name, url.render_as_string(hide_password=False)
+
+    yield make
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        for name in names:
+            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                            {"r": name}).first():
+                conn.exec_driver_sql(f'DROP OWNED BY "{name}"')
+                conn.exec_driver_sql(f'DROP ROLE "{name}"')
     engine.dispose()

@@ -8,6 +8,7 @@ of both reading the same chain head and forking the chain.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from screener.audit.migrations import check_schema, migrate
@@ -23,6 +24,9 @@ from screener.errors import AuditUnavailableError
 
 #: How long a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_S = 30.0
+#: A pooled PostgreSQL connection idle longer than this is checked before use.
+IDLE_PING_S = 1.0
+_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:station))")
 
 
 def describe(url: str) -> str:
@@ -48,6 +52,17 @@ def sqlite_path(url: str) -> Path | None:
 def create_audit_engine(url: str, *, create: bool) -> Engine:
     """An engine for ``url``. With ``create`` the schema is created or migrated; without
     it the database must already exist and be a current Screener audit database."""
+    return _open(url, create)[0]
+
+
+def migrate_database(url: str) -> list[int]:
+    """Create or migrate the audit schema at ``url``; returns the versions applied now."""
+    engine, applied = _open(url, True)
+    engine.dispose()
+    return applied
+
+
+def _open(url: str, create: bool) -> tuple[Engine, list[int]]:
     where = describe(url)
     try:
         parsed = make_url(url)
@@ -68,13 +83,15 @@ def create_audit_engine(url: str, *, create: bool) -> Engine:
                                    connect_args={"timeout": BUSY_TIMEOUT_S})
             _configure_sqlite(engine)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed)
+            _ping_when_idle(engine)
     except (ArgumentError, ImportError) as exc:
         raise AuditUnavailableError(where, f"cannot use this database: {exc}") from None
+    applied: list[int] = []
     try:
         with engine.begin() as conn:
             if create:
-                migrate(conn)
+                applied = migrate(conn)
             else:
                 check_schema(conn)
     except SQLAlchemyError as exc:
@@ -83,7 +100,7 @@ def create_audit_engine(url: str, *, create: bool) -> Engine:
     except Exception:
         engine.dispose()
         raise
-    return engine
+    return engine, applied
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -104,13 +121,37 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use when it has been idle for more than
+    :data:`IDLE_PING_S` (a server restart or a dropped link then costs no append): a dead
+    one is replaced. A station appending continuously skips the extra round trip."""
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()
+        except Exception as exc:  # any failure: let the pool connect afresh
+            raise DisconnectionError(str(exc)) from exc
+
+
 def lock_station_chain(conn: Connection, station: str) -> None:
     """Serialise appends to one station's chain across processes. SQLite already holds
     the database write lock (BEGIN IMMEDIATE); PostgreSQL takes a transaction-scoped
     advisory lock keyed by the station name."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:station))"),
-                     {"station": f"screener-chain:{station}"})
+        conn.execute(_CHAIN_LOCK, {"station": chain_lock_key(station)})
+
+
+def chain_lock_key(station: str) -> str:
+    """The text whose ``hashtext`` names the advisory lock of ``station``'s chain."""
+    return f"screener-chain:{station}"
 
 
 def unavailable(where: str, exc: SQLAlchemyError) -> AuditUnavailableError:

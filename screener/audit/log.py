@@ -3,8 +3,16 @@
 Every append is one database transaction that takes the chain's write lock, reads the
 head, inserts the new event (and, every ``checkpoint_every`` events, a signed checkpoint)
 and commits; :meth:`AuditLog.append` returns only after the commit, so a returned append
-is durable. Any failure raises :class:`~screener.errors.AuditUnavailableError` and
-nothing is half-written: the caller must not confirm what it was recording.
+is durable.
+
+The log remembers the head it last committed and inserts the next event after it without
+reading the head again (on PostgreSQL, when no checkpoint is due, as one statement that
+takes the lock, inserts and commits: one round trip). If another process appended to the
+same chain meanwhile, the ``(station, seq)`` key refuses the row, so the chain never
+forks; nothing is written and the append runs again with the head read under the lock.
+
+Any failure raises :class:`~screener.errors.AuditUnavailableError` and nothing is
+half-written: the caller must not confirm what it was recording.
 """
 
 from __future__ import annotations
@@ -13,9 +21,10 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from screener import __version__
 from screener.audit.anchor import anchor_path, write_anchor
@@ -32,6 +41,7 @@ from screener.audit.chain import (
     utc_now,
 )
 from screener.audit.database import (
+    chain_lock_key,
     create_audit_engine,
     engine_label,
     lock_station_chain,
@@ -49,6 +59,20 @@ SYSTEM_ROLE = "system"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 RESERVED_KINDS = (KIND_GENESIS, KIND_KEY_ROTATED)
 _KIND = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+# built once: an append is on the hot path of every decision
+_INSERT_EVENT = insert(cast(Table, Event.__table__))
+_INSERT_CHECKPOINT = insert(cast(Table, Checkpoint.__table__))
+_COLUMNS = tuple(EventRecord.__dataclass_fields__)
+_LOCKED_INSERT_EVENT = text(
+    f"INSERT INTO events ({', '.join(_COLUMNS)}) "
+    f"SELECT {', '.join(':' + c for c in _COLUMNS)} "
+    "FROM (SELECT pg_advisory_xact_lock(hashtext(:lock))) AS locked")
+_HEAD = (select(Event.__table__).where(Event.station == bindparam("station"))
+         .order_by(Event.seq.desc()).limit(1))
+
+
+class _StaleHeadError(Exception):
+    """The remembered head is no longer the chain's head: another writer appended."""
 
 
 class AuditLog:
@@ -65,6 +89,11 @@ class AuditLog:
         self.checkpoint_every = checkpoint_every
         self.anchor = anchor
         self.where = engine_label(engine)
+        self._last: EventRecord | None = None  # the head this log last committed
+        # PostgreSQL: an append that is one INSERT (no checkpoint due) runs as a statement
+        # that commits itself, one round trip instead of BEGIN, INSERT, COMMIT
+        self._single = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                        if engine.dialect.name == "postgresql" else None)
         self.genesis_hash = self._start_chain()
 
     # ------------------------------------------------------------------ writing
@@ -79,10 +108,29 @@ class AuditLog:
 
     def _append(self, kind: str, payload: Mapping[str, Any] | None, actor: str, role: str,
                 scan_sha256: str | None, model_sha256: str | None) -> EventRecord:
-        text = _validated(kind, payload, actor, role, scan_sha256, model_sha256)
-        record, checkpoint = self._transaction(
-            lambda conn: self._insert(conn, kind, text, actor, role, scan_sha256,
-                                      model_sha256))
+        body = _validated(kind, payload, actor, role, scan_sha256, model_sha256)
+        last, self._last = self._last, None  # forgotten unless this append commits
+
+        def insert(conn: Connection, known: EventRecord | None
+                   ) -> tuple[EventRecord, CheckpointRecord | None]:  # fmt: skip
+            return self._insert(conn, kind, body, actor, role, scan_sha256, model_sha256,
+                                known)
+
+        record: EventRecord | None = None
+        checkpoint = None
+        if last is not None:
+            try:
+                if self._single is not None and (last.seq + 1) % self.checkpoint_every:
+                    with translated_errors(self.where), self._single.connect() as conn:
+                        record = self._insert_locked(conn, kind, body, actor, role,
+                                                     scan_sha256, model_sha256, last)
+                else:
+                    record, checkpoint = self._transaction(lambda conn: insert(conn, last))
+            except _StaleHeadError:
+                record = None
+        if record is None:
+            record, checkpoint = self._transaction(lambda conn: insert(conn, None))
+        self._last = record
         if checkpoint is not None:
             self._write_anchor(checkpoint)
         return record
@@ -133,23 +181,52 @@ class AuditLog:
             return work(conn)
 
     def _insert(self, conn: Connection, kind: str, payload: str, actor: str, role: str,
-                scan_sha256: str | None, model_sha256: str | None
+                scan_sha256: str | None, model_sha256: str | None,
+                last: EventRecord | None = None
                 ) -> tuple[EventRecord, CheckpointRecord | None]:  # fmt: skip
+        """Insert the next event under the chain's lock; with ``last`` (the head this log
+        committed last) the head is not read: a row already at ``last.seq + 1`` raises
+        :class:`_StaleHeadError`."""
         lock_station_chain(conn, self.station)
-        head = _head(conn, self.station)
-        seq = 1 if head is None else head.seq + 1
-        prev = GENESIS_PREV_HASH if head is None else head.hash
-        fields: dict[str, Any] = {
-            "station": self.station, "seq": seq, "time_utc": utc_now(), "actor": actor,
-            "role": role, "kind": kind, "payload": payload, "scan_sha256": scan_sha256,
-                  "model_sha256": model_sha256}
-        record = EventRecord(**fields, prev_hash=prev, hash=event_hash(prev, fields))
-        conn.execute(insert(Event).values(**record.as_dict()))
+        head = _head(conn, self.station) if last is None else last
+        record = self._next(head, kind, payload, actor, role, scan_sha256, model_sha256)
+        seq = record.seq
+        if last is None:
+            conn.execute(_INSERT_EVENT, record.as_dict())
+        else:
+            try:
+                conn.execute(_INSERT_EVENT, record.as_dict())
+            except IntegrityError:
+                raise _StaleHeadError from None  # the transaction rolls back; run again
         checkpoint = None
         if seq % self.checkpoint_every == 0:
             checkpoint = self._insert_checkpoint(conn, record, "every "
                                                  f"{self.checkpoint_every} events")
         return record, checkpoint
+
+    def _insert_locked(self, conn: Connection, kind: str, payload: str, actor: str, role: str,
+                       scan_sha256: str | None, model_sha256: str | None,
+                       last: EventRecord) -> EventRecord:
+        """PostgreSQL, on a connection in autocommit: the event after ``last`` as one
+        statement that takes the chain's lock, inserts and commits (the lock is held
+        until that commit, so a writer that then reads the head under the lock sees it)."""
+        record = self._next(last, kind, payload, actor, role, scan_sha256, model_sha256)
+        try:
+            conn.execute(_LOCKED_INSERT_EVENT, {**record.as_dict(),
+                                                "lock": chain_lock_key(self.station)})
+        except IntegrityError:
+            raise _StaleHeadError from None
+        return record
+
+    def _next(self, head: EventRecord | None, kind: str, payload: str, actor: str, role: str,
+              scan_sha256: str | None, model_sha256: str | None) -> EventRecord:
+        seq = 1 if head is None else head.seq + 1
+        prev = GENESIS_PREV_HASH if head is None else head.hash
+        fields: dict[str, Any] = {
+            "station": self.station, "seq": seq, "time_utc": utc_now(), "actor": actor,
+            "role": role, "kind": kind, "payload": payload, "scan_sha256": scan_sha256,
+            "model_sha256": model_sha256}
+        return EventRecord(**fields, prev_hash=prev, hash=event_hash(prev, fields))
 
     def _insert_checkpoint(self, conn: Connection, head: EventRecord,
                            reason: str) -> CheckpointRecord:
@@ -158,7 +235,7 @@ class AuditLog:
                   "time_utc": utc_now(), "head_hash": head.hash, "reason": reason,
                   "key_fingerprint": self.key.fingerprint}
         record = CheckpointRecord(**fields, signature=self.key.sign(checkpoint_message(fields)))
-        conn.execute(insert(Checkpoint).values(**record.as_dict()))
+        conn.execute(_INSERT_CHECKPOINT, record.as_dict())
         return record
 
     def _write_anchor(self, checkpoint: CheckpointRecord) -> None:
@@ -215,8 +292,7 @@ def row_record(row: Any) -> EventRecord:
 
 
 def _head(conn: Connection, station: str) -> EventRecord | None:
-    row = conn.execute(select(Event.__table__).where(Event.station == station)
-                       .order_by(Event.seq.desc()).limit(1)).first()
+    row = conn.execute(_HEAD, {"station": station}).first()
     return None if row is None else row_record(row)
 
 

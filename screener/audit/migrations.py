@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, inspect, select
+from sqlalchemy import Connection, insert, inspect, select, text
 
-from screener.audit.schema import APPEND_ONLY_TABLES, Base, SchemaMigration
+from screener.audit.schema import Base, SchemaMigration
 from screener.errors import NotAnAuditDatabaseError
 
 
@@ -30,9 +30,20 @@ def _create_tables(conn: Connection) -> None:
 def _append_only_triggers(conn: Connection) -> None:
     """Triggers that abort UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) on the audit
     tables: append-only holds for every client, not only for this code."""
+    _refuse_changes(conn, ("events", "checkpoints", "schema_migrations"))
+
+
+def _site_checkpoints(conn: Connection) -> None:
+    """The site checkpoint table (one signed Merkle root over every station's head),
+    append-only like the others."""
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables["site_checkpoints"]])
+    _refuse_changes(conn, ("site_checkpoints",))
+
+
+def _refuse_changes(conn: Connection, tables: tuple[str, ...]) -> None:
     dialect = conn.dialect.name
     if dialect == "sqlite":
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             for action in ("UPDATE", "DELETE"):
                 conn.exec_driver_sql(
                     f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
@@ -42,7 +53,7 @@ def _append_only_triggers(conn: Connection) -> None:
             "CREATE OR REPLACE FUNCTION screener_append_only() RETURNS trigger "
             "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = "
             "TG_TABLE_NAME || ' is append-only'; END $$")
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             conn.exec_driver_sql(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION screener_append_only()")
@@ -54,9 +65,12 @@ def _append_only_triggers(conn: Connection) -> None:
                                       "PostgreSQL; this database cannot enforce append-only")
 
 
+# A migration, once released, never changes: a new need is a new migration.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "events and checkpoints tables", _create_tables),
     Migration(2, "triggers that make the audit tables append-only", _append_only_triggers),
+    Migration(3, "site checkpoints table (signed Merkle root over station heads)",
+              _site_checkpoints),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -74,7 +88,10 @@ def applied_versions(conn: Connection) -> list[int]:
 
 def migrate(conn: Connection) -> list[int]:
     """Apply the missing migrations in order inside the caller's transaction; returns the
-    versions applied now."""
+    versions applied now. On PostgreSQL a transaction-scoped advisory lock makes stations
+    that start at once on a new database migrate one after the other."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('screener-migrate'))"))
     done = applied_versions(conn)
     if done and done[-1] > LATEST_VERSION:
         raise NotAnAuditDatabaseError(
@@ -102,7 +119,8 @@ def check_schema(conn: Connection) -> None:
     if done != list(range(1, len(done) + 1)) or done[-1] != LATEST_VERSION:
         raise NotAnAuditDatabaseError(
             _where(conn), f"schema versions {done} do not match this Screener "
-            f"(1..{LATEST_VERSION}); open it with the station software once to migrate")
+            f"(1..{LATEST_VERSION}); migrate it: 'screener audit db migrate --db URL' (or open "
+            "it once with the station software)")
 
 
 def _where(conn: Connection) -> str:

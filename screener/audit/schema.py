@@ -69,4 +69,23 @@ class Checkpoint(Base):
     signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
 
 
-APPEND_ONLY_TABLES = ("events", "checkpoints", "schema_migrations")
+class SiteCheckpoint(Base):
+    """A signed statement by the site key over every station's chain head at one moment:
+    a Merkle root over the heads (docs/audit.md, "Site checkpoints"). Numbered from 1;
+    each names the previous one by the sha256 of its signed message."""
+
+    __tablename__ = "site_checkpoints"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time_utc: Mapped[str] = mapped_column(String(32))
+    previous: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    root: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    stations: Mapped[int] = mapped_column(Integer)
+    heads: Mapped[str] = mapped_column(Text)  # canonical JSON array of the station heads
+    key_fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    public_key: Mapped[str] = mapped_column(String(HASH_LENGTH))  # Ed25519, raw, hex
+    signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
+
+
+APPEND_ONLY_TABLES = ("events", "checkpoints", "schema_migrations", "site_checkpoints")
+EVENT_TABLES = ("events", "checkpoints")  # what a station writes (docs/audit.md)

@@ -8,7 +8,7 @@ never writes to the database.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -22,13 +22,21 @@ from screener.audit.chain import (
     CheckpointRecord,
     EventRecord,
     rotation_message,
+    row_hash,
 )
 from screener.audit.database import engine_label, translated_errors
 from screener.audit.keys import fingerprint, signature_valid
-from screener.audit.log import row_record
 from screener.audit.schema import Checkpoint, Event
+from screener.audit.site import (
+    NO_PREVIOUS,
+    SiteCheckpointError,
+    SiteCheckpointRecord,
+    SiteHead,
+    merkle_root,
+    site_checkpoints,
+)
 
-BATCH = 5000
+BATCH = 20_000
 
 
 class Fault(Enum):
@@ -40,6 +48,13 @@ class Fault(Enum):
     BAD_SIGNATURE = "bad checkpoint signature"
     CHECKPOINT_MISMATCH = "chain differs from its signed checkpoint"
     CHAIN_REPLACED = "database replaced by another chain"
+    # a station's chain against the heads the site checkpoints recorded
+    SITE_MISMATCH = "chain differs from the site checkpoint"
+    # the site checkpoints themselves
+    SITE_SIGNATURE = "bad site checkpoint signature"
+    SITE_ROOT = "site checkpoint heads do not give its root"
+    SITE_KEY = "site checkpoint not signed by the site key"
+    SITE_REMOVED = "site checkpoint removed or replaced"
 
 
 @dataclass(frozen=True)
@@ -98,51 +113,123 @@ class Expectation:
     anchor: CheckpointRecord | None = None
 
 
+@dataclass(frozen=True)
+class SiteExpectation:
+    """What the verifier knows from outside the database about the site: the site key's
+    pinned fingerprint and the latest site checkpoint kept in a file (either may be
+    absent)."""
+
+    fingerprint: str | None = None
+    anchor: SiteCheckpointRecord | None = None
+
+
+@dataclass(frozen=True)
+class SiteFinding:
+    number: int  # the site checkpoint
+    fault: Fault
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"site_checkpoint": self.number, "fault": self.fault.value,
+                "detail": self.detail}
+
+    def __str__(self) -> str:
+        return f"site checkpoint {self.number}: {self.fault.value}: {self.detail}"
+
+
+@dataclass
+class SiteReport:
+    """The site checkpoints themselves: signatures, roots, key, numbering and the file
+    copy. (Whether each station's chain still holds the heads they recorded is in that
+    station's report.)"""
+
+    checkpoints: int = 0
+    latest: SiteCheckpointRecord | None = None
+    key_fingerprints: list[str] = field(default_factory=list)
+    findings: list[SiteFinding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def as_dict(self) -> dict[str, Any]:
+        latest = self.latest
+        return {"ok": self.ok, "checkpoints": self.checkpoints,
+                "latest": None if latest is None else {
+                    "number": latest.number, "time_utc": latest.time_utc,
+                    "stations": len(latest.heads), "root": latest.root},
+                "key_fingerprints": self.key_fingerprints,
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+@dataclass
+class SiteVerification:
+    stations: list[StationReport]
+    site: SiteReport
+
+    @property
+    def ok(self) -> bool:
+        return self.site.ok and all(report.ok for report in self.stations)
+
+
 @dataclass
 class _Walk:
     """State of the walk along one chain."""
 
-    prev: EventRecord | None = None
+    prev_seq: int = 0
+    prev_hash: str = GENESIS_PREV_HASH
     keys: list[tuple[int, str]] = field(default_factory=list)  # (from seq, public hex)
     hashes_at_checkpoints: dict[int, str] = field(default_factory=dict)
     fault: Finding | None = None
 
 
+SiteHeads = Sequence[tuple[int, SiteHead]]  # (site checkpoint number, the head it recorded)
+
+
 def verify_database(engine: Engine, expectations: dict[str, Expectation] | None = None,
                     progress: Callable[[int], None] | None = None) -> list[StationReport]:
-    """Verify every station chain in the database (a report per station)."""
+    """Verify every station chain in the database (a report per station), including
+    against the site checkpoints whose signatures hold."""
+    return verify_site(engine, expectations, progress).stations
+
+
+def verify_site(engine: Engine, expectations: dict[str, Expectation] | None = None,
+                progress: Callable[[int], None] | None = None,
+                site: SiteExpectation | None = None) -> SiteVerification:
+    """Verify the site checkpoints, then every station chain alone and against the heads
+    the good site checkpoints recorded."""
     expectations = expectations or {}
     where = engine_label(engine)
     with translated_errors(where), engine.connect() as conn:
+        site_report, trusted = check_site_checkpoints(site_checkpoints(conn),
+                                                      site or SiteExpectation())
+        heads: dict[str, list[tuple[int, SiteHead]]] = {}
+        for record in trusted:
+            for head in record.heads:
+                heads.setdefault(head.station, []).append((record.number, head))
         names = list(conn.scalars(select(Event.station).distinct().order_by(Event.station)))
-        names += sorted(set(expectations) - set(names))
-        return [verify_station(conn, name, expectations.get(name, Expectation()), progress)
-                for name in names]
+        names += sorted((set(expectations) | set(heads)) - set(names))
+        reports = [verify_station(conn, name, expectations.get(name, Expectation()), progress,
+                                  site_heads=heads.get(name, ()))
+                   for name in names]
+    return SiteVerification(reports, site_report)
 
 
 def verify_station(conn: Connection, station: str, expected: Expectation,
-                   progress: Callable[[int], None] | None = None) -> StationReport:
+                   progress: Callable[[int], None] | None = None, *,
+                   site_heads: SiteHeads = ()) -> StationReport:
     report = StationReport(station)
     checkpoints = _checkpoints(conn, station)
-    wanted = {cp.seq for cp in checkpoints}
+    wanted = {cp.seq for cp in checkpoints} | {head.seq for _, head in site_heads}
     if expected.anchor is not None:
         wanted.add(expected.anchor.seq)
     walk = _Walk()
-    for record in _events(conn, station):
-        report.events += 1
-        if walk.fault is None:
-            walk.fault = _check_event(conn, record, walk)
-            if walk.fault is None and record.seq in wanted:
-                walk.hashes_at_checkpoints[record.seq] = record.hash
-        walk.prev = record
-        if progress is not None and report.events % BATCH == 0:
-            progress(BATCH)
-    if progress is not None:
-        progress(report.events % BATCH)
+    count = _walk(conn, station, walk, wanted, progress)
+    report.events = count
     if walk.fault is not None:
         report.findings.append(walk.fault)
-    if walk.prev is not None:
-        report.head_seq, report.head_hash = walk.prev.seq, walk.prev.hash
+    if count:
+        report.head_seq, report.head_hash = walk.prev_seq, walk.prev_hash
     report.checkpoints = len(checkpoints)
     report.last_checkpoint_seq = checkpoints[-1].seq if checkpoints else 0
     report.key_fingerprints = [fingerprint(bytes.fromhex(key)) for _, key in walk.keys]
@@ -153,27 +240,63 @@ def verify_station(conn: Connection, station: str, expected: Expectation,
             report.findings.append(finding)
             break
     report.findings += _check_expectation(station, expected, walk, report.head_seq, genesis)
+    for number, head in site_heads:
+        finding = _check_site_head(number, head, walk, report.head_seq, genesis)
+        if finding is not None:
+            report.findings.append(finding)
+            break
     return report
 
 
 # ---------------------------------------------------------------------- events
-def _events(conn: Connection, station: str) -> Iterator[EventRecord]:
-    """The station's events in seq order, fetched in batches (a million rows stream)."""
+_KEY_KINDS = frozenset((KIND_GENESIS, KIND_KEY_ROTATED))
+
+
+def _walk(conn: Connection, station: str, walk: _Walk, wanted: set[int],
+          progress: Callable[[int], None] | None) -> int:
+    """Check every link of the chain in seq order; returns the number of events. The
+    tight loop handles a sound row with one hash and a few comparisons; anything else
+    (a key event, a fault) goes to :func:`_check_event`."""
+    count = 0
+    fault: Finding | None = None
+    prev_seq, prev_hash = 0, GENESIS_PREV_HASH
+    hashes = walk.hashes_at_checkpoints
+    for rows in _event_batches(conn, station):
+        for row in rows:
+            (_, seq, time_utc, actor, role, kind, payload, scan, model, link, digest) = row
+            if fault is None:
+                if (seq != prev_seq + 1 or link != prev_hash or kind in _KEY_KINDS
+                        or row_hash(station, seq, time_utc, actor, role, kind, payload, scan,
+                                    model, link) != digest):
+                    walk.prev_seq, walk.prev_hash = prev_seq, prev_hash
+                    fault = _check_event(conn, EventRecord(*row), walk)
+                if fault is None and seq in wanted:
+                    hashes[seq] = digest
+            prev_seq, prev_hash = seq, digest
+        count += len(rows)
+        if progress is not None:
+            progress(len(rows))
+    walk.prev_seq, walk.prev_hash, walk.fault = prev_seq, prev_hash, fault
+    return count
+
+
+def _event_batches(conn: Connection, station: str) -> Iterator[Sequence[Any]]:
+    """The station's events in seq order as tuples of :class:`EventRecord`'s fields,
+    fetched in batches of :data:`BATCH` (a million rows stream in constant memory)."""
+    columns = [Event.__table__.c[name] for name in EventRecord.__dataclass_fields__]
     last = 0
     while True:
-        rows = conn.execute(select(Event.__table__).where(Event.station == station,
-                                                          Event.seq > last)
+        rows = conn.execute(select(*columns).where(Event.station == station, Event.seq > last)
                             .order_by(Event.seq).limit(BATCH)).all()
         if not rows:
             return
-        for row in rows:
-            yield row_record(row)
-        last = rows[-1].seq
+        yield rows
+        last = rows[-1][1]
 
 
 def _check_event(conn: Connection, record: EventRecord, walk: _Walk) -> Finding | None:
-    expected_seq = 1 if walk.prev is None else walk.prev.seq + 1
-    prev_hash = GENESIS_PREV_HASH if walk.prev is None else walk.prev.hash
+    expected_seq = walk.prev_seq + 1
+    prev_hash = walk.prev_hash
     station = record.station
     if record.seq > expected_seq:
         return Finding(station, Fault.ROW_DELETED, expected_seq,
@@ -333,3 +456,105 @@ def _check_expectation(station: str, expected: Expectation, walk: _Walk, head_se
             if finding is not None:
                 findings.append(finding)
     return findings
+
+
+# ---------------------------------------------------------------------- site checkpoints
+def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteExpectation
+                           ) -> tuple[SiteReport, list[SiteCheckpointRecord]]:  # fmt: skip
+    """Check the site checkpoints as a chain of their own: numbered from 1 without a gap,
+    each naming its predecessor, each signed by the site key over the root its heads
+    give. Returns the report and the checkpoints whose heads can be trusted (with the
+    file copy's, when it is sound and the database lost it)."""
+    report = SiteReport(checkpoints=len(records), latest=records[-1] if records else None)
+    pinned = expected.fingerprint
+    site_key = pinned or (records[0].key_fingerprint if records else None)
+    trusted: list[SiteCheckpointRecord] = []
+    previous: SiteCheckpointRecord | None = None
+    for record in records:
+        if record.key_fingerprint not in report.key_fingerprints:
+            report.key_fingerprints.append(record.key_fingerprint)
+        link = _site_link(record, previous)
+        if link is not None:  # one missing before it does not make its own heads false
+            report.findings.append(link)
+        sound = _site_sound(record, site_key, pinned)
+        if sound is not None:
+            report.findings.append(sound)
+        else:
+            trusted.append(record)
+        previous = record
+    anchor = expected.anchor
+    if anchor is not None:
+        stored = next((r for r in records if r.number == anchor.number), None)
+        finding = _site_sound(anchor, site_key, pinned)
+        if finding is not None:
+            report.findings.append(SiteFinding(anchor.number, finding.fault,
+                                               f"the site checkpoint file: {finding.detail}"))
+        elif stored is None or stored.as_dict() != anchor.as_dict():
+            gone = "is gone from" if stored is None else "differs in"
+            report.findings.append(SiteFinding(
+                anchor.number, Fault.SITE_REMOVED, f"site checkpoint {anchor.number}, kept "
+                f"in the site checkpoint file, {gone} the database"))
+            trusted.append(anchor)
+    return report, trusted
+
+
+def _site_link(record: SiteCheckpointRecord,
+               previous: SiteCheckpointRecord | None) -> SiteFinding | None:
+    expected_number = 1 if previous is None else previous.number + 1
+    if record.number != expected_number:
+        return SiteFinding(expected_number, Fault.SITE_REMOVED,
+                           f"site checkpoint {expected_number} is missing (next present: "
+                           f"{record.number})")
+    expected_previous = NO_PREVIOUS if previous is None else previous.digest()
+    if record.previous != expected_previous:
+        return SiteFinding(record.number, Fault.SITE_REMOVED,
+                           f"site checkpoint {record.number} names a predecessor that is "
+                           "not the one stored before it")
+    return None
+
+
+def _site_sound(record: SiteCheckpointRecord, site_key: str | None,
+                pinned: str | None) -> SiteFinding | None:
+    number = record.number
+    try:
+        key_named = fingerprint(bytes.fromhex(record.public_key)) == record.key_fingerprint
+    except ValueError:
+        key_named = False
+    if not key_named or not signature_valid(record.public_key, record.message(),
+                                            record.signature):
+        return SiteFinding(number, Fault.SITE_SIGNATURE, "its signature does not verify "
+                           "with the key it names")
+    if site_key is not None and record.key_fingerprint != site_key:
+        whose = "the site key pinned for this check" if pinned else "site checkpoint 1's key"
+        return SiteFinding(number, Fault.SITE_KEY,
+                           f"signed by key {record.key_fingerprint[:16]}..., not by {whose} "
+                           f"({site_key[:16]}...)")
+    try:
+        root = merkle_root(record.heads)
+    except SiteCheckpointError as exc:
+        return SiteFinding(number, Fault.SITE_ROOT, str(exc))
+    if root != record.root:
+        return SiteFinding(number, Fault.SITE_ROOT,
+                           f"its station heads give the root {root[:12]}..., it signed "
+                           f"{record.root[:12]}...: the recorded heads were changed")
+    return None
+
+
+def _check_site_head(number: int, head: SiteHead, walk: _Walk, head_seq: int,
+                     genesis: str | None) -> Finding | None:
+    station = head.station
+    if genesis is not None and head.genesis_hash != genesis:
+        return Finding(station, Fault.CHAIN_REPLACED, 1,
+                       f"site checkpoint {number} recorded a chain with genesis "
+                       f"{head.genesis_hash[:12]}..., this one starts with {genesis[:12]}...")
+    if head.seq > head_seq:
+        return Finding(station, Fault.TAIL_TRUNCATED, head_seq + 1,
+                       f"site checkpoint {number} recorded the head at seq {head.seq} but "
+                       f"the chain ends at seq {head_seq}")
+    actual = walk.hashes_at_checkpoints.get(head.seq)
+    if actual is not None and actual != head.head_hash:
+        return Finding(station, Fault.SITE_MISMATCH, head.seq,
+                       f"event {head.seq} hashes to {actual[:12]}..., site checkpoint "
+                       f"{number} recorded {head.head_hash[:12]}...: the chain was rewritten "
+                       "after it")
+    return None
