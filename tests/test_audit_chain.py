@@ -265,7 +265,7 @@ def test_migrations_are_recorded_once(tmp_path):
     open_audit_log(home, STATION).close()
     rows = sqlite3.connect(home / "audit.sqlite").execute(
         "SELECT version FROM schema_migrations ORDER BY version").fetchall()
-    assert rows == [(1,), (2,), (3,)]
+    assert rows == [(1,), (2,), (3,), (4,)]
 
 
 def test_a_database_from_a_newer_screener_is_refused(tmp_path):

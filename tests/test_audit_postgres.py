@@ -90,7 +90,7 @@ def test_a_version_2_database_is_upgraded_in_place(tmp_path, postgres_url):
     engine.dispose()
     with pytest.raises(NotAnAuditDatabaseError, match="screener audit db migrate"):
         create_audit_engine(postgres_url, create=False)
-    assert migrate_database(postgres_url) == [3]
+    assert migrate_database(postgres_url) == [3, 4]
     _fill(tmp_path, postgres_url, "lane-1", 5)
     engine = create_audit_engine(postgres_url, create=False)
     make_site_checkpoint(engine, StationKey.generate())
@@ -361,3 +361,28 @@ def test_a_connection_dropped_while_idle_costs_no_append(tmp_path, postgres_url,
     admin.dispose()
     assert log.append("screening.decision", {"i": 2}, actor="op1", role="screener").seq == 3
     log.close()
+
+
+def test_a_station_role_logs_operators_in_but_cannot_delete_accounts(tmp_path, postgres_url,
+                                                                     postgres_role):
+    from screener.accounts.users import Accounts, LoginError
+
+    _fill(tmp_path, postgres_url, "lane-1", 1)
+    role, role_url = postgres_role()
+    admin = create_audit_engine(postgres_url, create=False)
+    grant_station(admin, role, ["lane-1"])
+    log = open_audit_log(tmp_path / "lane-1", "lane-1", url=role_url)
+    accounts = Accounts(log)
+    accounts.create_first_admin("chief", "chief-pass-1")
+    with pytest.raises(LoginError):
+        accounts.login("chief", "wrong-pass-1")  # counts a failure in place
+    assert accounts.get("chief").failed_attempts == 1
+    assert accounts.login("chief", "chief-pass-1").id == "chief"
+    log.close("shift end")
+    station = _as(role_url)
+    with pytest.raises(DBAPIError, match="permission denied"), station.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM users")
+    station.dispose()
+    (report,) = verify_database(admin)
+    admin.dispose()
+    assert report.ok, report.findings

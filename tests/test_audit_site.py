@@ -341,7 +341,10 @@ def test_a_version_2_file_is_upgraded_when_the_station_opens_it(tmp_path):
     make_site_checkpoint(engine, StationKey.generate())
     engine.dispose()
     conn = sqlite3.connect(tmp_path / "audit.sqlite")
-    assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (3,)
+    from screener.audit.migrations import LATEST_VERSION
+
+    assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == \
+        (LATEST_VERSION,)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("DELETE FROM site_checkpoints")
 

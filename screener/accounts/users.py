@@ -1,8 +1,8 @@
 """Operator accounts and login: scrypt-hashed passwords, lockout after repeated failures,
 every authentication event in the audit chain.
 
-Accounts live in a ``users`` table of the audit database (so the stations of a site
-share them), outside the hash chain: they change (failed attempts, lockouts, new
+Accounts live in the ``users`` table of the audit database (migration 4; so the stations
+of a site share them), outside the hash chain: they change (failed attempts, lockouts, new
 passwords), and the chain only grows. What happens to them is in the chain: each
 creation, change, login, failure, lockout and logout is an event (the table in
 docs/accounts.md). Passwords and hashes never reach the log.
@@ -25,19 +25,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from screener.accounts.passwords import (
@@ -48,6 +38,7 @@ from screener.accounts.passwords import (
 )
 from screener.audit.database import translated_errors
 from screener.audit.log import AuditLog
+from screener.audit.schema import User
 from screener.errors import ScreenerError
 from screener.workflow.roles import Action, Guard, Role
 from screener.workflow.session import Operator
@@ -63,20 +54,7 @@ LOCKOUT = timedelta(minutes=15)
 BAD_CREDENTIALS = "unknown user id or wrong password"
 _USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
-ACCOUNTS = MetaData()
-USERS = Table(
-    "users", ACCOUNTS,
-    Column("user_id", String(64), primary_key=True),
-    Column("role", String(16), nullable=False),
-    Column("display_name", String(128), nullable=False),
-    Column("password_hash", String(256), nullable=False),
-    Column("created_utc", String(40), nullable=False),
-    Column("password_changed_utc", String(40), nullable=False),
-    Column("disabled", Boolean, nullable=False),
-    Column("failed_attempts", Integer, nullable=False),
-    Column("locked_until_utc", String(40), nullable=True),
-    Column("demo", Boolean, nullable=False),
-)
+USERS = cast(Table, User.__table__)
 
 #: Demo accounts (user id, role, password), published on the login screen in demo mode.
 DEMO_USERS = (
@@ -135,8 +113,6 @@ class Accounts:
         self.lockout = lockout
         self.clock = clock
         self.guard = Guard(log)
-        with translated_errors(log.where):
-            ACCOUNTS.create_all(self.engine)
 
     # ------------------------------------------------------------------ reading
     def is_empty(self) -> bool:

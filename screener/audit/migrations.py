@@ -65,12 +65,18 @@ def _refuse_changes(conn: Connection, tables: tuple[str, ...]) -> None:
                                       "PostgreSQL; this database cannot enforce append-only")
 
 
+def _users(conn: Connection) -> None:
+    """Operator accounts, shared by the stations of a site (not append-only)."""
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables["users"]])
+
+
 # A migration, once released, never changes: a new need is a new migration.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "events and checkpoints tables", _create_tables),
     Migration(2, "triggers that make the audit tables append-only", _append_only_triggers),
     Migration(3, "site checkpoints table (signed Merkle root over station heads)",
               _site_checkpoints),
+    Migration(4, "operator accounts table", _users),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -10,6 +10,9 @@ append needs (docs/audit.md, "Multi-station sites"):
   another station's chain either.
 * **supervisor role**: ``SELECT`` on the audit tables and ``INSERT`` on
   ``site_checkpoints`` only (reports, search, verification and site checkpoints).
+* both: ``SELECT``, ``INSERT`` and ``UPDATE`` (never ``DELETE``) on ``users``, the operator
+  accounts: a login counts failed attempts and lockouts in place, and an administrator
+  at any station manages accounts. Every such change is also a chain event.
 
 Every grant first revokes whatever the role held on these tables, so running it again
 (or on a role that had more rights) leaves exactly these. The database must be migrated
@@ -26,7 +29,7 @@ from sqlalchemy import Connection, Engine, text
 from screener.audit.database import engine_label, translated_errors
 from screener.audit.keys import check_station_name
 from screener.audit.migrations import check_schema
-from screener.audit.schema import APPEND_ONLY_TABLES, EVENT_TABLES
+from screener.audit.schema import ACCOUNT_TABLES, APPEND_ONLY_TABLES, EVENT_TABLES
 from screener.errors import AuditError
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,39}")
@@ -86,6 +89,9 @@ def _prepare(conn: Connection, role: str, password: str | None) -> str:
     for table in EVENT_TABLES:
         conn.exec_driver_sql(f"DROP POLICY IF EXISTS {STATION_POLICY_PREFIX}{role} ON {table}")
     conn.exec_driver_sql(f"GRANT SELECT ON {tables} TO {quoted}")
+    accounts = ", ".join(ACCOUNT_TABLES)
+    conn.exec_driver_sql(f"REVOKE ALL ON {accounts} FROM {quoted}")
+    conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {accounts} TO {quoted}")
     return quoted
 
 
@@ -142,7 +148,8 @@ def revoke(engine: Engine, role: str) -> None:
         if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
                         {"r": role}).first() is None:
             raise RoleError(f"there is no role {role!r}")
-        conn.exec_driver_sql(f"REVOKE ALL ON {', '.join(APPEND_ONLY_TABLES)} FROM {quoted}")
+        conn.exec_driver_sql(f"REVOKE ALL ON {', '.join(APPEND_ONLY_TABLES + ACCOUNT_TABLES)} "
+                             f"FROM {quoted}")
         for table in EVENT_TABLES:
             conn.exec_driver_sql(f"DROP POLICY IF EXISTS {STATION_POLICY_PREFIX}{role} "
                                  f"ON {table}")

@@ -8,7 +8,7 @@ here ever updates or deletes a row.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 HASH_LENGTH = 64  # sha256, lower-case hex
@@ -87,5 +87,25 @@ class SiteCheckpoint(Base):
     signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
 
 
+class User(Base):
+    """An operator account (:mod:`screener.accounts.users`). Unlike the audit tables it
+    changes (failed attempts, lockouts, passwords): what happens to it is logged as chain
+    events, the row itself is the current state."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_utc: Mapped[str] = mapped_column(String(40))
+    password_changed_utc: Mapped[str] = mapped_column(String(40))
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    failed_attempts: Mapped[int] = mapped_column(Integer)
+    locked_until_utc: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    demo: Mapped[bool] = mapped_column(Boolean)
+
+
 APPEND_ONLY_TABLES = ("events", "checkpoints", "schema_migrations", "site_checkpoints")
+ACCOUNT_TABLES = ("users",)  # changed in place by every station and supervisor login
 EVENT_TABLES = ("events", "checkpoints")  # what a station writes (docs/audit.md)
