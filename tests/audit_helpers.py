@@ -8,8 +8,8 @@ from pathlib import Path
 
 from screener.audit.chain import event_hash
 from screener.audit.log import AuditLog, open_audit_log
+from screener.audit.pins import station_expectations
 from screener.audit.verify import Expectation, StationReport, verify_database
-from screener.cli.audit_command import station_expectations
 from screener.config import Settings
 
 STATION = "station-1"
@@ -66,7 +66,7 @@ def verify_home(home: Path) -> StationReport:
 
     engine = create_audit_engine(settings.audit_url, create=False)
     try:
-        expectations: dict[str, Expectation] = station_expectations(settings)
+        expectations: dict[str, Expectation] = station_expectations(settings.home)
         (report,) = verify_database(engine, expectations)
     finally:
         engine.dispose()

@@ -26,9 +26,9 @@ from screener.audit.chain import EventRecord
 from screener.audit.database import create_audit_engine
 from screener.audit.keys import key_path, load_key
 from screener.audit.log import open_audit_log
+from screener.audit.pins import station_expectations
 from screener.audit.query import events_in_range
 from screener.audit.verify import verify_database
-from screener.cli.audit_command import station_expectations
 from screener.config import Settings
 from screener.scan.store import ScanStore
 from screener.ui.admin_view import KEYS_TAB, RETENTION_TAB, AdminView
@@ -285,7 +285,7 @@ def test_checkpoint_now_and_key_rotation(make_view, qtbot, station):
     assert rotated.actor == "chief" and json.loads(rotated.payload)["fingerprint"] == new
     engine = create_audit_engine(station.settings.audit_url, create=False)
     try:
-        (report,) = verify_database(engine, station_expectations(station.settings))
+        (report,) = verify_database(engine, station_expectations(station.settings.home))
     finally:
         engine.dispose()
     assert report.ok, report.findings

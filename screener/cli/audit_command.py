@@ -20,7 +20,6 @@ from typing import Any
 
 from tqdm import tqdm
 
-from screener.audit.anchor import anchor_path, read_anchor
 from screener.audit.database import create_audit_engine, describe, migrate_database
 from screener.audit.keys import (
     StationKey,
@@ -28,9 +27,9 @@ from screener.audit.keys import (
     key_path,
     load_key,
     load_or_create_key,
-    save_key,
 )
 from screener.audit.log import open_audit_log
+from screener.audit.pins import station_expectations
 from screener.audit.roles import (
     RoleError,
     grant_station,
@@ -47,13 +46,15 @@ from screener.audit.site import (
     write_site_anchor,
 )
 from screener.audit.verify import (
-    Expectation,
     SiteExpectation,
     SiteReport,
     StationReport,
     verify_site,
 )
 from screener.config import Settings
+from screener.workflow.roles import Role
+from screener.workflow.session import Operator
+from screener.workflow.station_keys import rotate_station_key
 
 EXIT_INTACT = 0
 EXIT_TAMPERED = 1
@@ -104,18 +105,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     db.set_defaults(run=run_db)
 
 
-def station_expectations(settings: Settings) -> dict[str, Expectation]:
-    """What this station knows from outside the database: every key file in its home
-    pins that station's fingerprint, and its anchor file its latest checkpoint."""
-    expectations = {}
-    for path in sorted((settings.home / "keys").glob("*.ed25519.pem")):
-        station = path.name.removesuffix(".ed25519.pem")
-        expectations[station] = Expectation(
-            fingerprint=load_key(path).fingerprint,
-            anchor=read_anchor(anchor_path(settings.home, station)))
-    return expectations
-
-
 def site_expectation(settings: Settings, args: argparse.Namespace) -> SiteExpectation:
     """The site key's fingerprint and the latest site checkpoint kept outside the
     database: from the flags, else (checking the home's own database) from the home."""
@@ -144,7 +133,7 @@ def run_verify(args: argparse.Namespace) -> int:
     site = site_expectation(settings, args)
     engine = create_audit_engine(url, create=False)
     try:
-        expectations = station_expectations(settings) if args.db is None else {}
+        expectations = station_expectations(settings.home) if args.db is None else {}
         with tqdm(desc="verifying", unit=" events", disable=args.json or None,
                   file=sys.stderr) as bar:
             result = verify_site(engine, expectations, _advance(bar), site)
@@ -207,22 +196,14 @@ def run_key(args: argparse.Namespace) -> int:
         key = load_key(key_path(settings.home, settings.station))
         _print_key(settings.station, key)
         return 0
-    path = key_path(settings.home, settings.station)
     log = open_audit_log(settings.home, settings.station, url=settings.audit_db or None,
                          checkpoint_every=settings.checkpoint_every)
-    old_fingerprint = log.key.fingerprint
-    pending = path.with_name(f"{path.name}.new")
-    new_key = StationKey.generate()
-    save_key(new_key, pending)  # on disk before the chain names it: never a chain without
-    try:                        # the key that signs it
-        log.rotate_key(new_key, actor=args.actor, role="admin")
+    try:
+        rotation = rotate_station_key(log, settings.home, Operator(args.actor, Role.ADMIN))
     finally:
         log.close("key rotated")
-    retired = path.with_name(f"{path.name}.retired-{old_fingerprint[:8]}")
-    path.rename(retired)
-    pending.rename(path)
-    print(f"old key kept as {retired}")
-    _print_key(settings.station, new_key)
+    print(f"old key kept as {rotation.retired}")
+    _print_key(settings.station, load_key(key_path(settings.home, settings.station)))
     return 0
 
 

@@ -2,17 +2,14 @@
 and whether a signed checkpoint covers it (sign one now), and the stations of the
 database with the keys and anchors this station pins.
 
-Rotation does what ``screener audit key rotate`` does, on the station's running log: a
-new key file is written aside first, the chain records the rotation (endorsed and
-checkpointed by the outgoing key), then the old file is kept as ``*.retired-<fpr>`` and
-the new one takes its place. Both actions are the administrator's (``keys.manage``): the
-guard logs and refuses anyone else.
+Rotation and signing go through :mod:`screener.workflow.station_keys`, as
+``screener audit key rotate`` does, on the station's running log; both are the
+administrator's (``keys.manage``): the guard logs and refuses anyone else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -29,50 +26,16 @@ from PySide6.QtWidgets import (
 )
 
 from screener.audit.chain import CheckpointRecord, EventRecord
-from screener.audit.keys import StationKey, display_fingerprint, key_path, save_key
+from screener.audit.keys import display_fingerprint
 from screener.audit.log import AuditLog
+from screener.audit.pins import station_expectations
 from screener.audit.query import covering_checkpoint, stations
-from screener.cli.audit_command import station_expectations
 from screener.config import Settings
 from screener.ui.chain_tasks import ChainTasks, Report
 from screener.ui.chain_widgets import StatusLine, card_column, error_text, table_view
 from screener.ui.theme import MUTED
-from screener.workflow.roles import Action, Guard
 from screener.workflow.session import Operator
-
-MANUAL_REASON = "manual checkpoint"
-
-
-# ---------------------------------------------------------------------- the work
-@dataclass(frozen=True)
-class Rotation:
-    old_fingerprint: str
-    new_fingerprint: str
-    retired: Path
-    event: EventRecord
-
-
-def rotate_station_key(log: AuditLog, settings: Settings, operator: Operator) -> Rotation:
-    """Hand the station's chain to a new key, as ``screener audit key rotate`` does."""
-    Guard(log).require(operator.id, operator.role, Action.MANAGE_KEYS,
-                       subject=f"rotate the key of station {log.station}")
-    path = key_path(settings.home, log.station)
-    old = log.key.fingerprint
-    pending = path.with_name(f"{path.name}.new")
-    new_key = StationKey.generate()
-    save_key(new_key, pending)  # on disk before the chain names it
-    event = log.rotate_key(new_key, actor=operator.id, role=operator.role.value)
-    retired = path.with_name(f"{path.name}.retired-{old[:8]}")
-    path.rename(retired)
-    pending.rename(path)
-    return Rotation(old, new_key.fingerprint, retired, event)
-
-
-def sign_checkpoint(log: AuditLog, operator: Operator) -> CheckpointRecord | None:
-    """Sign the head now; None when a checkpoint covers it already."""
-    Guard(log).require(operator.id, operator.role, Action.MANAGE_KEYS,
-                       subject=f"sign a checkpoint of station {log.station}")
-    return log.checkpoint(MANUAL_REASON)
+from screener.workflow.station_keys import Rotation, rotate_station_key, sign_checkpoint
 
 
 @dataclass(frozen=True)
@@ -97,7 +60,7 @@ def key_state(log: AuditLog, settings: Settings) -> KeyState:
     """What the panel shows (worker thread)."""
     head = log.head()
     covered = None if head is None else covering_checkpoint(log.engine, log.station, head.seq)
-    pins = station_expectations(settings)
+    pins = station_expectations(settings.home)
     names = sorted(set(stations(log.engine)) | set(pins))
     in_db = set(stations(log.engine))
     rows = []
@@ -325,7 +288,7 @@ class KeysPanel(QFrame):
         log, settings, operator = self.log, self.settings, self.operator
 
         def work(_report: Report) -> Rotation:
-            return rotate_station_key(log, settings, operator)
+            return rotate_station_key(log, settings.home, operator)
 
         self.status.say("Rotating the station key…", "busy")
         self.rotate_button.setEnabled(False)

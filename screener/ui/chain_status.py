@@ -30,9 +30,9 @@ from sqlalchemy import func, select
 
 from screener.audit.keys import display_fingerprint
 from screener.audit.log import AuditLog
+from screener.audit.pins import station_expectations
 from screener.audit.schema import Event
 from screener.audit.verify import StationReport, verify_database
-from screener.cli.audit_command import station_expectations
 from screener.config import Settings
 from screener.ui.chain_tasks import ChainTasks, Progress, Report
 from screener.ui.chain_widgets import (
@@ -75,7 +75,7 @@ def check_chain(log: AuditLog, settings: Settings, report: Report) -> ChainCheck
         done += count
         report(min(done, total), total, f"{done:,} of {total:,} events checked")
 
-    reports = verify_database(engine, station_expectations(settings), advance)
+    reports = verify_database(engine, station_expectations(settings.home), advance)
     report(total, total, "done")
     return ChainCheck(reports, datetime.now(UTC).strftime("%H:%M:%S UTC"), done)
 
