@@ -286,3 +286,28 @@ def test_a_sitting_goes_image_by_image_and_finishes_only_when_complete(library, 
     run = sitting.finish()
     assert run.result.hits == 2 and run.result.false_alarms == 0 and run.result.trials == 4
     log.engine.dispose()
+
+
+def test_an_abandoned_sitting_is_logged_without_a_score(library, stocked, tmp_path):
+    from screener.workflow.blind_tests import KIND_BLIND_ABANDONED, BlindTestSitting
+
+    store, shas = stocked
+    made = []
+    test = build_blind_test(spec(trials=4), library, store, shas, on_trial=made.append)
+    assert made == [0, 1, 2, 3]
+    log = open_audit_log(tmp_path / "home", STATION)
+    sitting = BlindTestSitting(log, store, library, test, TRAINEE, TRAINER)
+    shown = sitting.next_image()
+    answer = ScriptedTrainee().answer(sitting.current, shown)
+    sitting.answer(answer.decision, answer.marks, answer.response_ms)
+    on_screen = sitting.next_image()
+    sitting.abandon(TRAINER, "fire alarm")
+    events = events_in_range(log.engine, STATION, 1, 10**9)
+    kinds = [e.kind for e in events]
+    assert KIND_BLIND_COMPLETED not in kinds and KIND_BLIND_ABANDONED in kinds
+    abandoned = json.loads(next(e for e in events if e.kind == KIND_BLIND_ABANDONED).payload)
+    assert abandoned["answered"] == 1 and abandoned["reason"] == "fire alarm"
+    ended = json.loads(next(e for e in events if e.kind == "session.ended").payload)
+    assert ended["abandoned_scan"] == on_screen.bag.scan_sha256
+    assert kinds.count("screening.decision") == 1  # nothing made up for the second image
+    log.engine.dispose()

@@ -19,10 +19,7 @@ from screener.tip.blind_test import BlindTestSpec, build_blind_test, write_blind
 from screener.tip.certificate import write_certificate
 from screener.tip.library import read_library
 from screener.workflow.blind_tests import results
-from screener.workflow.pool import build_pool, pool_recipes
-
-#: Under the home folder: which stored scan each simulated pool bag's recipe gave.
-POOL_INDEX = "simulation-pool"
+from screener.workflow.pool import POOL_INDEX, build_pool, pool_recipes
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,8 +169,10 @@ def fti_sha256(image: FtiImage) -> str:
 
 
 def build_blind_test(spec: BlindTestSpec, library: FtiLibrary, store: ScanStore,
-                     pool: Sequence[str], *, now: datetime | None = None) -> BlindTest:
-    """Build a test from ``library`` and the stored scans ``pool`` (sha256s)."""
+                     pool: Sequence[str], *, now: datetime | None = None,
+                     on_trial: Callable[[int], None] | None = None) -> BlindTest:
+    """Build a test from ``library`` and the stored scans ``pool`` (sha256s);
+    ``on_trial(index)`` reports each image made (a TIP image's placement is tried)."""
     if not pool:
         raise BlindTestError("blind test: the bag pool is empty; add scans to build from")
     missing = [sha for sha in pool if sha not in store]
@@ -199,6 +201,8 @@ def build_blind_test(spec: BlindTestSpec, library: FtiLibrary, store: ScanStore,
         else:
             trials.append(_tip_trial(index, bags[index], drawn, queues[drawn], library,
                                      store, rng))
+        if on_trial is not None:
+            on_trial(index)
     created = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     return BlindTest(spec, tuple(trials), created, library.path.name)
 

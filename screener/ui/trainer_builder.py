@@ -44,12 +44,11 @@ from screener.tip.blind_test import (
 from screener.tip.fti import FtiCategory
 from screener.tip.library import FtiLibrary
 from screener.ui.supervisor_jobs import BackgroundJobs, JobProgress, JobResult, Progress
-from screener.workflow.pool import build_pool, pool_recipes
+from screener.workflow.pool import POOL_INDEX, build_pool, pool_recipes
 
 BUILD = "blindtest.build"
 #: Under the home folder: which stored scan each simulated pool bag's recipe gave (the
 #: folder ``screener blind-test build --simulated-bags`` uses, so both share the bags).
-POOL_INDEX = "simulation-pool"
 _FIELD = re.compile(r"field '([a-z_]+)'")
 CATEGORY_LABELS = {FtiCategory.GUN: "Guns", FtiCategory.KNIFE: "Knives",
                    FtiCategory.IED: "IEDs", FtiCategory.OTHER: "Other"}

@@ -55,6 +55,7 @@ from screener.workflow.tip_injection import TipPlan
 KIND_BLIND_STARTED = "blind_test.started"
 KIND_BLIND_TRIAL = "blind_test.trial"
 KIND_BLIND_COMPLETED = "blind_test.completed"
+KIND_BLIND_ABANDONED = "blind_test.abandoned"
 AI_OFF = "AI off during blind tests"
 SOURCE = "blind test"
 END_REASON = "blind test end"
@@ -162,6 +163,19 @@ class BlindTestSitting:
         completed = self.log.append(KIND_BLIND_COMPLETED, result.payload(),
                                     actor=SYSTEM_ACTOR, role=SYSTEM_ROLE)
         return BlindTestRun(result, tuple(self.trials), completed)
+
+
+    def abandon(self, by: Operator, reason: str) -> EventRecord:
+        """Stop the sitting unfinished (the trainer's decision, or the application
+        closing): ``blind_test.abandoned`` with how far it got; no score, no answer made
+        up for the image on screen."""
+        event = self.log.append(KIND_BLIND_ABANDONED, {
+            "test_id": self.test.test_id, "trainee": self.trainee.id,
+            "answered": self.answered, "images": len(self.test.trials), "reason": reason},
+            actor=by.id, role=by.role.value)
+        self.session.end(f"blind test abandoned: {reason}", abandon_bag=True)
+        self._current = None
+        return event
 
 
 def run_blind_test(log: AuditLog, store: ScanStore, library: FtiLibrary, test: BlindTest,

@@ -31,6 +31,8 @@ from screener.sim.generate import simulate_bag
 from screener.workflow.difficulty import BagPercept, percept_of
 
 SIMULATION_EPOCH = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
+#: Under the home folder: which stored scan each simulated pool bag's recipe gave.
+POOL_INDEX = "simulation-pool"
 SEED_STRIDE = 100_003
 
 

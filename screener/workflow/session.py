@@ -305,14 +305,24 @@ class ScreeningSession:
                      scan_sha256=shown.bag.scan_sha256)
         return confirmed
 
-    def end(self, reason: str = SHIFT_END) -> CheckpointRecord | None:
+    def end(self, reason: str = SHIFT_END, *, abandon_bag: bool = False
+            ) -> CheckpointRecord | None:
         """Log ``session.ended`` and sign a checkpoint. If the checkpoint fails after the
-        event was written, calling ``end`` again retries the checkpoint only."""
+        event was written, calling ``end`` again retries the checkpoint only.
+        ``abandon_bag``: end even with a bag on screen, undecided (an abandoned blind test,
+        a forced close); the event names the scan left without a decision."""
         if self._state is not SessionState.ENDED:
-            self._expect("end the session", SessionState.AWAITING_BAG)
+            allowed = (SessionState.AWAITING_BAG,) + (
+                (SessionState.AWAITING_AI, SessionState.AWAITING_DECISION)
+                if abandon_bag else ())
+            self._expect("end the session", *allowed)
             rescreens = sum(d.rescreen for d in self.decisions)
-            self._append(KIND_SESSION_ENDED, {"bags_decided": len(self.decisions) - rescreens,
-                                              "rescreens": rescreens, "reason": reason})
+            payload: dict[str, Any] = {"bags_decided": len(self.decisions) - rescreens,
+                                       "rescreens": rescreens, "reason": reason}
+            if self._on_screen is not None:
+                payload["abandoned_scan"] = self._on_screen.bag.scan_sha256
+            self._append(KIND_SESSION_ENDED, payload)
+            self._on_screen = None
             self._state = SessionState.ENDED
         elif self._checkpointed:
             raise SessionStateError("end the session", self._state.value,
