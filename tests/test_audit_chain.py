@@ -293,3 +293,33 @@ def test_station_names_that_are_not_file_names_are_refused(tmp_path, station):
 
     with pytest.raises(ConfigError, match="station"):
         open_audit_log(tmp_path / "home", station)
+
+
+def test_threads_sharing_one_log_keep_one_chain_and_rotation_is_atomic(tmp_path):
+    """The workstation appends from several threads; a key rotation in the middle must
+    not let another write be signed by the old key after the switch."""
+    import threading
+
+    from screener.audit.verify import verify_database
+
+    log = open_audit_log(tmp_path / "home", STATION, checkpoint_every=5)
+    errors = []
+
+    def writer(name):
+        try:
+            for i in range(40):
+                log.append("test.event", {"writer": name, "i": i})
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"t{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    log.rotate_key(StationKey.generate(), actor="admin1", role="admin")
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    (report,) = verify_database(log.engine)
+    assert report.ok, report.findings
+    assert report.events == 1 + 4 * 40 + 1  # genesis, the writers, the rotation
+    log.engine.dispose()

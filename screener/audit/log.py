@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -76,7 +77,9 @@ class _StaleHeadError(Exception):
 
 
 class AuditLog:
-    """A station's writer. Thread-unsafe by design: the workflow owns one."""
+    """A station's writer. One lock serialises its writes within the process (the
+    workstation appends from its session thread, its role views' workers and the GUI
+    thread); across processes and stations the database's chain lock does."""
 
     def __init__(self, engine: Engine, station: str, key: StationKey, *,
                  checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
@@ -89,6 +92,7 @@ class AuditLog:
         self.checkpoint_every = checkpoint_every
         self.anchor = anchor
         self.where = engine_label(engine)
+        self._lock = threading.RLock()
         self._last: EventRecord | None = None  # the head this log last committed
         # PostgreSQL: an append that is one INSERT (no checkpoint due) runs as a statement
         # that commits itself, one round trip instead of BEGIN, INSERT, COMMIT
@@ -104,7 +108,8 @@ class AuditLog:
         if kind in RESERVED_KINDS:
             raise AuditPayloadError("kind", f"'{kind}' events are written by the log itself "
                                     "(genesis on creation, rotations by rotate_key)")
-        return self._append(kind, payload, actor, role, scan_sha256, model_sha256)
+        with self._lock:
+            return self._append(kind, payload, actor, role, scan_sha256, model_sha256)
 
     def _append(self, kind: str, payload: Mapping[str, Any] | None, actor: str, role: str,
                 scan_sha256: str | None, model_sha256: str | None) -> EventRecord:
@@ -145,22 +150,25 @@ class AuditLog:
                 return None
             return self._insert_checkpoint(conn, head, reason)
 
-        checkpoint = self._transaction(work)
-        if checkpoint is not None:
-            self._write_anchor(checkpoint)
-        return checkpoint
+        with self._lock:
+            checkpoint = self._transaction(work)
+            if checkpoint is not None:
+                self._write_anchor(checkpoint)
+            return checkpoint
 
     def rotate_key(self, new_key: StationKey, *, actor: str, role: str) -> EventRecord:
         """Hand the chain to a new key. The event carries the new public key and the old
         key's signature over it, and is checkpointed by the *old* key; checkpoints from
         the next event on are signed by the new one."""
-        endorsement = self.key.sign(rotation_message(self.station, new_key.public_hex))
-        payload = {"public_key": new_key.public_hex, "fingerprint": new_key.fingerprint,
-                   "previous_fingerprint": self.key.fingerprint, "endorsement": endorsement}
-        record = self._append(KIND_KEY_ROTATED, payload, actor, role, None, None)
-        self.checkpoint("key rotated")
-        self.key = new_key
-        return record
+        with self._lock:  # no other write may be signed between the event and the switch
+            endorsement = self.key.sign(rotation_message(self.station, new_key.public_hex))
+            payload = {"public_key": new_key.public_hex, "fingerprint": new_key.fingerprint,
+                       "previous_fingerprint": self.key.fingerprint,
+                       "endorsement": endorsement}
+            record = self._append(KIND_KEY_ROTATED, payload, actor, role, None, None)
+            self.checkpoint("key rotated")
+            self.key = new_key
+            return record
 
     def close(self, reason: str = "application closed") -> None:
         self.checkpoint(reason)
