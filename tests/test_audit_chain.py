@@ -309,7 +309,7 @@ def test_threads_sharing_one_log_keep_one_chain_and_rotation_is_atomic(tmp_path)
         try:
             for i in range(40):
                 log.append("test.event", {"writer": name, "i": i})
-        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(f"t{n}",)) for n in range(4)]
