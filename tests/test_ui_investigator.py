@@ -359,3 +359,25 @@ def test_screenshot_of_the_investigator_view(make_view, qtbot, station, tmp_path
                                       Qt.ImageConversionFlag.DiffuseDither)
         assert small.save(str(target), "PNG", 0)
         assert target.stat().st_size < MAX_BYTES, "screenshot too large for the docs"
+
+
+def test_verify_checks_the_site_checkpoints_too(make_view, qtbot, station):
+    from screener.audit.keys import load_or_create_key
+    from screener.audit.site import make_site_checkpoint, site_key_path
+
+    make_site_checkpoint(station.log.engine, load_or_create_key(site_key_path(station.home)))
+    view = make_view()
+    view.show_tab(CHAIN_TAB)
+    chain = view.chain
+    with qtbot.waitSignal(chain.verified, timeout=WAIT) as done:
+        chain.verify_button.click()
+    check = done.args[0]
+    assert check.ok and check.site is not None and check.site.checkpoints == 1
+    assert "1 site checkpoint(s) intact" in chain.status.text()
+    conn = attacker(station.home)
+    conn.execute("UPDATE site_checkpoints SET root = ?", ("0" * 64,))
+    conn.close()
+    with qtbot.waitSignal(chain.verified, timeout=WAIT) as again:
+        chain.verify_button.click()
+    assert not again.args[0].ok
+    assert chain.status.level == "error" and "site checkpoint 1" in chain.status.text()

@@ -30,9 +30,9 @@ from sqlalchemy import func, select
 
 from screener.audit.keys import display_fingerprint
 from screener.audit.log import AuditLog
-from screener.audit.pins import station_expectations
+from screener.audit.pins import site_pins, station_expectations
 from screener.audit.schema import Event
-from screener.audit.verify import StationReport, verify_database
+from screener.audit.verify import SiteReport, StationReport, verify_site
 from screener.config import Settings
 from screener.ui.chain_tasks import ChainTasks, Progress, Report
 from screener.ui.chain_widgets import (
@@ -56,10 +56,12 @@ class ChainCheck:
     reports: list[StationReport]
     finished_utc: str
     events: int
+    site: SiteReport | None = None  # the site checkpoints, when the database has any
 
     @property
     def ok(self) -> bool:
-        return all(report.ok for report in self.reports)
+        return all(report.ok for report in self.reports) and \
+            (self.site is None or self.site.ok)
 
 
 def check_chain(log: AuditLog, settings: Settings, report: Report) -> ChainCheck:
@@ -75,9 +77,12 @@ def check_chain(log: AuditLog, settings: Settings, report: Report) -> ChainCheck
         done += count
         report(min(done, total), total, f"{done:,} of {total:,} events checked")
 
-    reports = verify_database(engine, station_expectations(settings.home), advance)
+    verified = verify_site(engine, station_expectations(settings.home), advance,
+                           site_pins(settings.home))
     report(total, total, "done")
-    return ChainCheck(reports, datetime.now(UTC).strftime("%H:%M:%S UTC"), done)
+    site = verified.site if verified.site.checkpoints or verified.site.findings else None
+    return ChainCheck(verified.stations, datetime.now(UTC).strftime("%H:%M:%S UTC"), done,
+                      site)
 
 
 def fault_text(report: StationReport) -> str:
@@ -278,9 +283,17 @@ class ChainStatusPanel(QWidget):
         if not check.reports:
             self.status.say("The log holds no chain yet.", "warning")
             self.state_changed.emit("Chain: empty", "warning")
+        elif check.site is not None and not check.site.ok:
+            finding = check.site.findings[0]
+            where = f"site checkpoint {finding.number}: {finding.fault.value}"
+            self.status.say(f"TAMPERED: {where}: {finding.detail} (verified "
+                            f"{check.finished_utc}).", "error")
+            self.state_changed.emit(f"Site TAMPERED · {where}", "error")
         elif not bad:
+            site = "" if check.site is None else \
+                f", {check.site.checkpoints} site checkpoint(s) intact"
             self.status.say(f"OK: {len(check.reports)} station chain(s), {check.events:,} "
-                            f"events, every link and checkpoint intact "
+                            f"events, every link and checkpoint intact{site} "
                             f"(verified {check.finished_utc}).", "ok")
             self.state_changed.emit(f"Chain intact · {check.finished_utc}", "ok")
         else:
@@ -290,7 +303,7 @@ class ChainStatusPanel(QWidget):
             self.status.say(f"TAMPERED: {len(bad)} station chain(s) fail; first: {where} "
                             f"(verified {check.finished_utc}).", "error")
             self.state_changed.emit(f"Chain TAMPERED · {where}", "error")
-        self.progress.setProperty("state", "error" if bad else "ok")
+        self.progress.setProperty("state", "ok" if check.ok else "error")
         restyle(self.progress)
         self.faults.setText("\n".join(str(r.first) for r in bad if r.first is not None))
         self.faults.setVisible(bool(bad))
