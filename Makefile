@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine:
-#   make run   set up .venv and launch on built-in demo data
+#   make run   set up .venv and launch the workstation in demo mode on built-in demo data
 #   make test  set up .venv and pass the checks and tests
 PYTHON ?= python3
 VENV   := .venv
@@ -24,13 +24,40 @@ $(STAMP): pyproject.toml | check-python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Until the workstation UI lands, `make run` builds the demo stream and says where it is.
+# `make run`: the workstation in demo mode on the demo stream (made once in $(DEMO)/), with
+# its own home ($(DEMO)/home: audit log, scan store, demo accounts, the simulated FTI
+# library), so demo accounts never mix with a real installation's. The offscreen default
+# above is for the tests: `run` passes QT_QPA_PLATFORM on only when you set it yourself.
+RUN_QPA := $(if $(filter environment command,$(origin QT_QPA_PLATFORM)),$(QT_QPA_PLATFORM),)
+DEMO_HOME ?= $(DEMO)/home
+RUN_ARGS ?=
+QT_DEBIAN_PACKAGES := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 \
+  libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
+  libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
+QPA_ENV := $(if $(RUN_QPA),QT_QPA_PLATFORM=$(RUN_QPA),unset QT_QPA_PLATFORM;)
+
 run: $(STAMP)
+	@if [ -z "$(RUN_QPA)" ] && [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the workstation window has nowhere to open."; \
+	  echo "Run 'make run' in a desktop session, or on a virtual screen:"; \
+	  echo "  apt-get install xvfb && xvfb-run -a make run"; \
+	  echo "(QT_QPA_PLATFORM=offscreen make run starts it with no window at all, for smoke tests.)"; \
+	  exit 1; fi
+	@$(BIN)/python -c 'from PySide6.QtWidgets import QApplication' >/dev/null 2>&1 || { \
+	  echo "Qt cannot load: a system library it needs is missing:"; \
+	  $(BIN)/python -c 'from PySide6.QtWidgets import QApplication' 2>&1 | tail -n 1; \
+	  echo "Debian/Ubuntu: apt-get install $(QT_DEBIAN_PACKAGES)"; \
+	  exit 1; }
 	@if [ ! -f $(DEMO)/manifest.json ]; then \
 	  $(BIN)/screener demo --out $(DEMO) --bags 20 --cargo 1 --seed 1; fi
-	@echo
-	@echo "Demo scans are in $(DEMO)/ (list: $(DEMO)/manifest.json). Look at one with:"
-	@echo "  $(BIN)/screener scan info $(DEMO)/bag-0001.h5"
+	@$(QPA_ENV) $(BIN)/python -c 'from PySide6.QtWidgets import QApplication; QApplication([])' \
+	  >$(VENV)/.qt-check 2>&1 || { \
+	  echo "Qt cannot open a window on this display:"; \
+	  grep -i -m 3 'qt.qpa\|could not\|error' $(VENV)/.qt-check; \
+	  echo "Debian/Ubuntu: apt-get install $(QT_DEBIAN_PACKAGES)"; \
+	  exit 1; }
+	@echo "Demo mode: log in as screener1 / screener-demo (or supervisor1, trainer1, investigator1, admin1 with <role>-demo)."
+	@$(QPA_ENV) $(BIN)/screener --home $(DEMO_HOME) gui --demo $(DEMO) $(RUN_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/screener demo --out $(DEMO) --bags 200 --cargo 2 --seed 1

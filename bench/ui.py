@@ -4,8 +4,9 @@ Targets on 2 cores (issue 7): a cabin bag's arrival to the first paint that show
 boxes at most 300 ms median; a function switch to its repaint at most 60 ms median; during
 a 100-bag session the event loop never stalls for more than 100 ms.
 
-The workstation is built as ``screener gui`` builds it (``build_workstation``): the shipped
-detector through ``ModelAi``, a real audit log and scan store in a temporary home, the
+The workstation is built as ``screener gui`` builds it for a screener who logged in
+(``open_screening``: the shell and ``build_workstation``): the shipped detector through
+``ModelAi``, a real audit log and scan store in a temporary home, the
 window at 1600 x 900 on Qt's offscreen platform. What it measures:
 
 1. **Arrival to first paint with the AI's boxes**, one bag at a time on an idle station (the
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import QApplication
 from screener.config import Settings
 from screener.demo import write_demo
 from screener.ui.ai_overlay import AiPhase
-from screener.ui.app import Workstation, build_workstation, ensure_app
+from screener.ui.app import StationOptions, Workstation, ensure_app, open_screening
 from screener.ui.bag_queue import SOURCE_CONVEYOR, demo_files
 from screener.ui.config import UiSettings
 from screener.ui.screener_view import ScreenPainted
@@ -88,8 +89,10 @@ def idle(ws: Workstation) -> bool:
 
 def workstation(home: Path, demo: Path | None, ui: UiSettings, limit: int | None = None
                 ) -> Workstation:  # fmt: skip
-    ws = build_workstation(Settings(home=home, station="bench-ui"), ui, operator="bench",
-                           demo=demo, detector=ModelAi(), conveyor_limit=limit)
+    options = StationOptions(ui=ui, demo=demo, detector=ModelAi(), conveyor_limit=limit,
+                             autostart=False)
+    ws = open_screening(Settings(home=home, station="bench-ui"), options, operator="bench")
+    assert ws.window is not None
     ws.window.resize(1600, 900)
     ws.window.show()
     return ws

@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from PySide6.QtCore import Qt
@@ -18,7 +18,7 @@ from screener.audit.chain import EventRecord
 from screener.audit.query import events_in_range
 from screener.config import Settings
 from screener.demo import write_demo
-from screener.ui.app import Workstation, build_workstation, ensure_app
+from screener.ui.app import StationOptions, Workstation, ensure_app, open_screening
 from screener.ui.config import UiSettings
 from screener.workflow.ai import AiDetection
 
@@ -80,24 +80,26 @@ MakeWorkstation = Callable[..., Workstation]
 
 @pytest.fixture
 def make_workstation(qapp: Any, qtbot: Any, tmp_path: Path) -> Iterator[MakeWorkstation]:
-    """``make_workstation(demo=DIR | watch=DIR, detector=..., ui=UiSettings(...))``: a
-    shown, started workstation with its own home (scan store, audit log) in tmp."""
+    """``make_workstation(demo=DIR | watch=DIR, detector=..., ui=UiSettings(...))``: the
+    screener view of a station with its own home (scan store, audit log) in tmp, for an
+    operator ``op-test`` without the login screen, shown and started. Other keywords are
+    :class:`StationOptions` fields (``tip_library``, ``tip_seed``, ``conveyor_limit``)."""
     ensure_app()
     made: list[Workstation] = []
 
-    def make(*, ui: UiSettings | None = None, start: bool = True, **kwargs: Any
-             ) -> Workstation:
+    def make(*, ui: UiSettings | None = None, start: bool = True, operator: str = "op-test",
+             **kwargs: Any) -> Workstation:
         settings = Settings(home=tmp_path / "home", station=STATION)
         ui = ui or UiSettings(bags_per_minute=600, decision_time_s=60)
-        kwargs.setdefault("operator", "op-test")
-        workstation = build_workstation(settings, ui, **kwargs)
+        options = StationOptions(ui=ui, autostart=start, **kwargs)
+        workstation = open_screening(settings, options, operator=operator)
         made.append(workstation)
-        workstation.window.resize(1280, 800)
-        workstation.window.show()
-        workstation.window.activateWindow()
-        qtbot.waitExposed(workstation.window)
-        if start:
-            workstation.start()
+        window = workstation.window
+        assert window is not None
+        window.resize(1280, 800)
+        window.show()
+        window.activateWindow()
+        qtbot.waitExposed(window)
         return workstation
 
     yield make
@@ -124,3 +126,127 @@ def press(qtbot: Any, workstation: Workstation, key: Qt.Key,
     """A key press where the screener's focus is (the focused widget of the window)."""
     target: QWidget = workstation.window.focusWidget() or workstation.view
     qtbot.keyClick(target, key, modifier)
+
+
+# ---------------------------------------------------------------------------- stations
+# The whole application at a station: accounts, login, the shell of each role.
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SCREENSHOT_MAX_BYTES = 500 * 1024
+
+
+def save_screenshot(image: Any, name: str, tmp_path: Path, *, palette: bool = True) -> Path:
+    """Save ``image`` (a QImage) in tmp, and with ``SCREENER_UPDATE_SCREENSHOTS=1`` also
+    as docs/screenshots/NAME: with ``palette`` in 256 colours, dithered (an X-ray image
+    stays small and looks the same), else as it is (flat dialogs compress well and
+    dithering would speckle them)."""
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / name
+    assert image.save(str(out), "PNG", 0)
+    if os.environ.get("SCREENER_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        target = SCREENSHOTS / name
+        small = image.convertToFormat(QImage.Format.Format_Indexed8,
+                                      Qt.ImageConversionFlag.DiffuseDither) if palette \
+            else image.convertToFormat(QImage.Format.Format_RGB32)
+        assert small.save(str(target), "PNG", 0)
+        assert target.stat().st_size < SCREENSHOT_MAX_BYTES, "screenshot too large for docs"
+    return out
+
+
+class FakeView(QWidget):
+    """A stand-in for a role view made by another module: ``FakeView(context, parent)``;
+    records ``shutdown`` calls."""
+
+    made: ClassVar[list[FakeView]] = []
+
+    def __init__(self, context: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.shutdowns: list[str] = []
+        FakeView.made.append(self)
+
+    def shutdown(self, reason: str) -> None:
+        self.shutdowns.append(reason)
+
+
+def fake_views() -> dict[Any, Any]:
+    """Stand-ins for every role view but the screener's."""
+    from screener.workflow.roles import Role
+
+    return {role: FakeView for role in Role if role is not Role.SCREENER}
+
+
+MakeStation = Callable[..., Any]
+
+
+@pytest.fixture
+def make_station(qapp: Any, qtbot: Any, tmp_path: Path) -> Iterator[MakeStation]:
+    """``make_station(demo=False, options=StationOptions(...), overrides={...},
+    max_failures=5)``: a Station (not begun) with its own home in tmp; the screener view
+    watches an empty folder unless ``options`` says otherwise, and the other role views
+    are :class:`FakeView` unless ``overrides`` says otherwise."""
+    from screener.accounts.users import Accounts
+    from screener.audit.log import open_audit_log
+    from screener.ui.app import Station, prepare_accounts
+
+    ensure_app()
+    made: list[Any] = []
+
+    def make(*, demo: bool = False, options: StationOptions | None = None,
+             overrides: dict[Any, Any] | None = None, max_failures: int = 5) -> Any:
+        settings = Settings(home=tmp_path / "home", station=STATION)
+        if options is None:
+            watch = tmp_path / "incoming"
+            watch.mkdir(exist_ok=True)
+            options = StationOptions(watch=watch, detector=FixedDetector())
+        log = open_audit_log(settings.home, STATION, checkpoint_every=1000)
+        accounts = Accounts(log, max_failures=max_failures)
+        demo_mode = prepare_accounts(accounts, demo)
+        station = Station(settings, options, log=log, accounts=accounts, demo=demo_mode,
+                          view_overrides=fake_views() if overrides is None else overrides)
+        station.owns_log = True
+        made.append(station)
+        return station
+
+    yield make
+    for station in made:
+        station.close()
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def station_events(station: Any, kind: str | None = None) -> list[EventRecord]:
+    events = events_in_range(station.log.engine, STATION, 1, 1_000_000)
+    return [e for e in events if kind is None or e.kind == kind]
+
+
+def log_in(qtbot: Any, station: Any, user: str, password: str) -> None:
+    """Type ``user`` and ``password`` into the login dialog and press Return; waits until
+    the dialog has the core's answer (a window, or a message)."""
+    dialog = station.login_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.user.clear()
+    dialog.password.clear()
+    qtbot.keyClicks(dialog.user, user)
+    qtbot.keyClick(dialog.user, Qt.Key.Key_Return)  # to the password field
+    qtbot.keyClicks(dialog.password, password)
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+
+
+_LIBRARY: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def tip_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small FTI library (5 articles x 2 orientations), built once per test session."""
+    if "path" not in _LIBRARY:
+        from screener.tip.build import BuildSettings, build_library
+
+        path = tmp_path_factory.mktemp("ui-fti") / "library.h5"
+        build_library(path, BuildSettings(articles=5, orientations=2, seed=3), jobs=1)
+        _LIBRARY["path"] = path
+    return _LIBRARY["path"]

@@ -14,15 +14,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from screener.audit.log import open_audit_log
+from screener.cli.tip_library import BUILT_IN, tip_library
 from screener.errors import SimulationError
 from screener.scan import ScanStore, write_scan
 from screener.sim.generate import simulate_bag, simulate_cargo
 from screener.sim.labels import THREAT_CLASSES
 from screener.sim.packing import BAG_KINDS
 from screener.tip.blind_test import read_blind_test
-from screener.tip.build import BuildSettings, build_library
-from screener.tip.fti import FtiImage
-from screener.tip.library import FtiLibrary, read_library
+from screener.tip.library import read_library
 from screener.tip.scheduler import TipSettings
 from screener.tip.scoring import ScoringOptions, Split, score_trials
 from screener.workflow.pool import PoolBag
@@ -36,11 +35,6 @@ from screener.workflow.simulation import (
 
 #: Under the home folder: which stored scan each simulated pool bag's recipe gave.
 POOL_INDEX = "simulation-pool"
-#: ``--tip`` without a library: this one, built under the home folder on first use.
-BUILT_IN = Path("built-in")
-SIMULATION_LIBRARY = Path("tip") / "simulation-library.h5"
-SIMULATION_LIBRARY_SIZE = BuildSettings(articles=18, orientations=4, seed=0,
-                                        added="2026-01-01")
 DEFAULT_TIP_RATE = (0.05, 0.15)
 
 _ROW = "{:<12}{:>9}{:>9}{:>6}{:>6}{:>8}{:>14}{:>16}"
@@ -119,7 +113,7 @@ def run_workflow(args: argparse.Namespace) -> int:
         raise SimulationError("'screener simulate' needs --bags N (and --operators K) to "
                               "run the screening workflow, or WHAT: bag or cargo")
     settings = args.settings
-    library = None if args.tip is None else _tip_library(args.tip, settings.home)
+    library = None if args.tip is None else tip_library(args.tip, settings.home)
     tip_settings = None if library is None else TipSettings(
         args.tip_rate[0], args.tip_rate[1],
         {category: 1.0 for category in library.by_category()}, version=1)
@@ -192,23 +186,6 @@ def run_blind_test_simulation(args: argparse.Namespace) -> int:
                                 f"{r.false_alarm_rate:.2f}", f"{r.d_prime:.2f}",
                                 f"{r.a_prime:.2f}", "PASSED" if r.passed else "NOT PASSED"))
     return 0
-
-
-def _tip_library(path: Path, home: Path) -> FtiLibrary:
-    """The library asked for, or the built-in simulated one (built on first use)."""
-    if path != BUILT_IN:
-        return read_library(path)
-    built = home / SIMULATION_LIBRARY
-    if not built.exists():
-        built.parent.mkdir(parents=True, exist_ok=True)
-        with tqdm(total=SIMULATION_LIBRARY_SIZE.articles, unit="article",
-                  desc="building the simulation's FTI library", disable=None) as bar:
-
-            def built_one(_: list[FtiImage]) -> None:
-                bar.update()
-
-            build_library(built, SIMULATION_LIBRARY_SIZE, on_article=built_one)
-    return read_library(built)
 
 
 def summary(report: SimulationReport, where: str, station: str, store: Path) -> str:

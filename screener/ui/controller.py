@@ -12,10 +12,25 @@ A bag's way::
 
 Decisions are accepted only once the session has the bag and its AI result (or that the
 AI is unavailable); a decision is confirmed only when the audit log committed it.
+
+With TIP (a session with a :class:`~screener.workflow.session.TipMode`) every bag is
+planned before anything of it is shown: ``session.plan_tip`` (the scheduler, the bag's
+clutter and, for a TIP bag, the projection: tens of milliseconds) runs on the worker, one
+bag at a time in the order the bags go on screen, ahead of need while the screener looks
+at the previous bag. A TIP bag's composite is prepared and rendered there too, and the
+AI analyses the composite. Each bag is stored as soon as it is loaded and goes on screen
+once ``receive(bag, plan)`` has committed its events (``tip.scheduled``, and
+``tip.projected`` for a composite): a bag with an FTI never shows unlogged, and bags
+with and without one reach the screen the same way, so their timing does not give TIP
+away (on a busy belt about 60 ms from a decision to the next bag's paint either way).
+After the decision the session's feedback reaches the view (``tip_feedback``); on a TIP
+bag the screener continues to the real bag (the FTI removed), which the AI analyses again
+and the screener decides on anew (``rescreen``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,8 +55,10 @@ from screener.ui.jobs import (
     Frames,
     LoadedBag,
     analyse_bag,
+    bag_functions,
     choose_function,
     load_bag,
+    prepare_all,
     render_frames,
     store_bag,
 )
@@ -56,9 +73,12 @@ from screener.workflow.session import (
     ScreeningSession,
     SessionState,
 )
+from screener.workflow.tip_injection import FeedbackKind, TipFeedback, TipPlan
 
 AI_OFF_REASON = "AI display is switched off at this station"
 VARIABLE_DENSITY = "variable-density"
+#: How long to wait before trying again when a TIP plan or a held bag's receive failed.
+RETRY_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,26 @@ class FramesReady:
 class SyncResult:
     state: SessionState
     head: EventRecord | None
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    """A decide step's outcome: the confirmed decision, the chain's head, and the error
+    of the TIP trial's event when the decision was committed but its trial was not."""
+
+    confirmed: ConfirmedDecision
+    head: EventRecord | None
+    state: SessionState
+    trial_error: BaseException | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackShown:
+    """What the view shows after a decision: the session's feedback and the marks the
+    screener made (framed as the regions to search when there is no TIP in the bag)."""
+
+    feedback: TipFeedback
+    marks: tuple[Mark, ...]
 
 
 @dataclass(eq=False)
@@ -96,10 +136,19 @@ class OnScreen:
     resync: bool = False
     sync_failed: bool = False
     deciding: bool = False
+    plan: TipPlan | None = None  #: this bag's TIP plan (TIP sessions), once made
+    held: bool = False  #: nothing of the bag may be shown yet (TIP plan or receive pending)
+    rescreen: bool = False  #: the real bag again after TIP feedback
+    feedback: FeedbackShown | None = None  #: feedback on screen; decisions wait
 
     @property
     def decidable(self) -> bool:
-        return self.ai_recorded and not self.deciding
+        return (self.ai_recorded and not self.deciding and not self.held
+                and self.feedback is None)
+
+    @property
+    def look(self) -> int:
+        return 1 if self.rescreen else 0
 
 
 def to_qimage(rgba: NDArray[np.uint8]) -> QImage:
@@ -114,6 +163,22 @@ def to_qimage(rgba: NDArray[np.uint8]) -> QImage:
 
 def _images(frames: Frames) -> tuple[QImage | None, ...]:
     return tuple(None if image is None else to_qimage(image) for image in frames.images)
+
+
+def composite_bag(real: LoadedBag, plan: TipPlan, function: str,
+                  adjustments: Adjustments | None, presets: PresetSet) -> LoadedBag:
+    """``real`` as the screener sees it with ``plan``'s FTI: the composite scan prepared
+    and rendered with ``function`` (worker thread). It keeps the real bag's sha256 and
+    file: the events name the stored real scan, from which the plan remakes the
+    composite."""
+    scan = plan.shown(real.scan)
+    prepared = prepare_all(scan)
+    available = bag_functions(prepared, presets)
+    chosen = choose_function(function, available, presets)
+    frames = render_frames(prepared, chosen, adjustments if chosen == function else None,
+                           presets=presets)
+    return dataclasses.replace(real, scan=scan, prepared=prepared, available=available,
+                               frames=frames, timings_ms={"render": frames.render_ms})
 
 
 class ScreeningController(QObject):
@@ -131,6 +196,7 @@ class ScreeningController(QObject):
     timer_tick = Signal(float, float, bool)  # remaining s, total s, belt stopped for it
     session_ready = Signal(bool)
     ai_status = Signal(str)  # "" when the AI is ready, else why it is unavailable
+    tip_feedback = Signal(object)  # FeedbackShown
 
     def __init__(self, session: ScreeningSession, store: ScanStore, settings: UiSettings,
                  presets: PresetSet, *, detector: Detector | None = None,
@@ -147,7 +213,8 @@ class ScreeningController(QObject):
         self.worker.done.connect(self._job_done)
         self.runner = SessionRunner(session, self)
         self.runner.finished_step.connect(self._step_done)
-        self.stats = ShiftStats(time.monotonic())
+        self.tip = session.tip is not None and session.tip.injector is not None
+        self.stats = ShiftStats(time.monotonic(), tip=self.tip)
         self.function = settings.default_function
         self.window: tuple[float, float] | None = None
         self.on_screen: OnScreen | None = None
@@ -156,6 +223,8 @@ class ScreeningController(QObject):
         self.started = False
         self._warming_ai = False
         self._start_waiting = False
+        self._planning: QueueEntry | None = None  #: the bag whose TIP plan is being made
+        self._plan_after = 0.0  #: time.monotonic() before which no plan is tried (a failure)
         self.belt_running = True
         self.belt_stopped_by_timer = False
         self._closing = False
@@ -211,8 +280,12 @@ class ScreeningController(QObject):
             return
         if self.on_screen is None and self.started:
             ready = self.queue.with_status(EntryStatus.READY)
-            if ready:
+            planned = [e for e in ready if "plan" in e.extra]
+            if planned:  # TIP: bags go on screen in the order they were planned
+                self._show(planned[0])
+            elif ready and self._planning is None:
                 self._show(ready[0])
+        self._plan_next()
         in_hand = len(self.queue.with_status(EntryStatus.LOADING, EntryStatus.READY,
                                              EntryStatus.ON_SCREEN))
         for entry in self.queue.with_status(EntryStatus.WAITING):
@@ -266,6 +339,8 @@ class ScreeningController(QObject):
         if self.ai_mode is AiMode.OFF:
             entry.ai = AiResult.unavailable(self._detector_name(), AI_OFF_REASON)
             entry.extra["ai_off"] = True
+        if self.tip:  # with TIP every bag is received before it is shown: store it now
+            self._store(entry)
         self._pump()  # may put it on screen
         if entry.ai is None and not entry.extra.get("ai_submitted"):
             self._analyse(entry)
@@ -313,6 +388,9 @@ class ScreeningController(QObject):
         if entry.stored:
             self._stored(entry)
             return
+        if entry.extra.get("storing"):
+            return  # on its way
+        entry.extra["storing"] = True
         assert entry.bag is not None
         bag, store = entry.bag, self.store
         self.worker.submit(RenderWorker.BACKGROUND, f"store:{entry.id}",
@@ -333,13 +411,29 @@ class ScreeningController(QObject):
         incoming = IncomingBag(bag.sha256, bag.scan, entry.source)
         shown = OnScreen(entry, bag, incoming, function)
         self.on_screen = shown
+        if self.tip:  # received (with its TIP plan) before anything of it is shown
+            shown.held = True
+            self.bag_changed.emit(shown)
+            self.decidable_changed.emit(False)
+            self.message.emit("", "Preparing the bag\u2026")
+            if "plan" in entry.extra:
+                self._apply_plan(shown)
+            else:
+                self._plan_next()
+            return
+        self._present(shown, entry.extra.pop("images", ()))
+
+    def _present(self, shown: OnScreen, images: tuple[QImage | None, ...]) -> None:
+        """Put ``shown`` on screen: its frames (those given, or a render), its AI."""
+        shown.held = False
+        entry = shown.entry
         self.bag_changed.emit(shown)
         self.message.emit("", "")
-        frames = bag.frames
-        if frames.function == function and frames.adjustments == self._adjustments(function):
-            shown.frames_key = (entry.id, 0)
-            self.frames_ready.emit(FramesReady(entry.id, shown.frames_key, frames,
-                                               entry.extra.pop("images", ())))
+        frames = shown.bag.frames
+        if (images and frames.function == shown.function
+                and frames.adjustments == self._adjustments(shown.function)):
+            shown.frames_key = (entry.id, shown.look, 0)
+            self.frames_ready.emit(FramesReady(entry.id, shown.frames_key, frames, images))
         else:
             self._request_frames()
         if entry.ai is None:
@@ -347,6 +441,110 @@ class ScreeningController(QObject):
         self._emit_ai()
         self.decidable_changed.emit(False)
         self._advance_session()
+
+    # ------------------------------------------------------------------ TIP
+    def _plan_next(self) -> None:
+        """TIP: plan the next bag for the screen on the worker, one bag at a time and in
+        the order they go on screen: the bag on screen if it waits for its plan, else the
+        first ready bag (ahead of need, so that planning, the composite and storing are
+        done before the screen is free)."""
+        if (not self.tip or not self.started or self._closing or self._planning is not None
+                or time.monotonic() < self._plan_after):
+            return
+        shown = self.on_screen
+        target: QueueEntry | None = None
+        if shown is not None and shown.held and "plan" not in shown.entry.extra:
+            target = shown.entry
+        else:
+            target = next((e for e in self.queue.with_status(EntryStatus.READY)
+                           if "plan" not in e.extra), None)
+        if target is None or target.bag is None:
+            return
+        self._planning = target
+        urgent = shown is not None and shown.entry is target
+        session, presets, real = self.runner.session, self.presets, target.bag
+        function = choose_function(self.function, real.available, presets)
+        adjustments = self._adjustments(function)
+        incoming = IncomingBag(real.sha256, real.scan, target.source)
+        target.extra["incoming"] = incoming
+
+        def job(_stale: Callable[[], bool]
+                ) -> tuple[TipPlan, LoadedBag | None, tuple[QImage | None, ...]]:
+            plan = session.plan_tip(incoming)
+            if not plan.projected:
+                return plan, None, ()
+            composite = composite_bag(real, plan, function, adjustments, presets)
+            return plan, composite, _images(composite.frames)
+
+        lane = RenderWorker.DISPLAY if urgent else RenderWorker.BACKGROUND
+        self.worker.submit(lane, f"plan:{target.id}", job,
+                           priority=Priority.URGENT if urgent else Priority.AHEAD, tag=target)
+
+    def _planned(self, done: JobDone) -> None:
+        entry: QueueEntry = done.tag
+        if self._planning is entry:
+            self._planning = None
+        if entry.status not in (EntryStatus.READY, EntryStatus.ON_SCREEN):
+            self._pump()  # gone meanwhile (its file failed)
+            return
+        if done.error is not None:
+            self.message.emit("error", f"TIP could not be planned for {entry.label}: "
+                              f"{_say(done.error)}. Trying again\u2026")
+            self._plan_after = time.monotonic() + RETRY_MS / 1000
+            QTimer.singleShot(RETRY_MS + 10, self, self._pump)
+            return
+        plan, composite, images = done.value
+        entry.extra["plan"] = plan
+        shown = self.on_screen
+        on_screen = shown is not None and shown.entry is entry
+        if composite is not None:
+            # the composite is what the screener will see and what the AI analyses
+            entry.extra["composite"] = composite
+            entry.extra["tip_images"] = images
+            if not entry.extra.get("ai_off"):
+                self.worker.retire(f"ai:{entry.id}")
+                entry.ai = None
+                self._submit_ai(entry, composite, urgent=on_screen)
+        if shown is not None and on_screen and shown.plan is None:
+            self._apply_plan(shown)
+        self._pump()  # the screen may be free for it; the next bag may be planned
+
+    def _apply_plan(self, shown: OnScreen) -> None:
+        """The bag on screen has its plan: receive it (once stored), then show it."""
+        entry = shown.entry
+        shown.plan = entry.extra["plan"]
+        shown.incoming = entry.extra.get("incoming", shown.incoming)
+        composite: LoadedBag | None = entry.extra.get("composite")
+        if composite is not None:
+            shown.bag = composite
+            shown.function = choose_function(self.function, composite.available,
+                                             self.presets)
+        self._store(entry)
+        self._advance_session()
+    def continue_after_feedback(self) -> None:
+        """The screener has read the feedback: after a TIP bag the real bag comes back
+        (FTI removed) for a decision of its own; otherwise the next bag."""
+        shown = self.on_screen
+        if shown is None or shown.feedback is None:
+            return
+        feedback, shown.feedback = shown.feedback.feedback, None
+        if not feedback.rescreen:
+            self._finish(shown)
+            return
+        entry = shown.entry
+        real = entry.bag
+        assert real is not None
+        again = OnScreen(entry, real, shown.incoming,
+                         choose_function(self.function, real.available, self.presets),
+                         received=True, rescreen=True)
+        self.on_screen = again
+        self.worker.retire(f"ai:{entry.id}")
+        if entry.extra.get("ai_off"):
+            entry.ai = AiResult.unavailable(self._detector_name(), AI_OFF_REASON)
+        else:
+            entry.ai = None
+            self._submit_ai(entry, real, urgent=True)
+        self._present(again, entry.extra.pop("images", ()))
 
     def _leave_screen(self) -> None:
         shown = self.on_screen
@@ -360,6 +558,16 @@ class ScreeningController(QObject):
         self.bag_changed.emit(None)
         self.ai_changed.emit(NO_BAG)
         self.decidable_changed.emit(False)
+
+    def _finish(self, shown: OnScreen) -> None:
+        """The bag is decided for good: off the screen, the next one on."""
+        entry = shown.entry
+        self.queue.set_status(entry, EntryStatus.DECIDED)
+        self.worker.retire(f"ai:{entry.id}")
+        self._leave_screen()
+        if self.belt_stopped_by_timer:
+            self.set_belt(True)
+        self._pump()
 
     def notify_painted(self, key: object) -> None:
         """The view painted the frames ``key``: the screener sees the bag from now."""
@@ -397,8 +605,8 @@ class ScreeningController(QObject):
 
     def _request_frames(self) -> None:
         shown = self.on_screen
-        if shown is None:
-            return
+        if shown is None or shown.held:
+            return  # a held bag is rendered when it goes on screen
         prepared, function = shown.bag.prepared, shown.function
         adjustments, presets = self._adjustments(function), self.presets
 
@@ -410,19 +618,21 @@ class ScreeningController(QObject):
             return frames, _images(frames)
 
         generation = self.worker.submit(RenderWorker.DISPLAY, "render", job,
-                                        priority=Priority.URGENT, tag=shown.entry)
-        shown.frames_key = (shown.entry.id, generation)
+                                        priority=Priority.URGENT, tag=shown)
+        shown.frames_key = (shown.entry.id, shown.look, generation)
 
     def _rendered(self, done: JobDone) -> None:
         shown = self.on_screen
-        if (done.value is None or shown is None or done.tag is not shown.entry
-                or not self.worker.is_current(done)):
+        if (shown is None or done.tag is not shown or not self.worker.is_current(done)):
             return  # superseded: a newer render is on its way
         if done.error is not None:
             self.message.emit("error", f"Rendering failed: {_say(done.error)}")
             return
+        if done.value is None:
+            return
         frames, images = done.value
-        self.frames_ready.emit(FramesReady(shown.entry.id, (shown.entry.id, done.generation),
+        self.frames_ready.emit(FramesReady(shown.entry.id,
+                                           (shown.entry.id, shown.look, done.generation),
                                            frames, images))
 
     # ------------------------------------------------------------------ the AI
@@ -459,6 +669,9 @@ class ScreeningController(QObject):
         shown = self.on_screen
         if shown is None:
             return NO_BAG
+        if shown.held:  # not on screen yet: no boxes where nothing is shown
+            return overlay(self.ai_mode, None, switched_off=False, revealed=False,
+                           hidden_by_screener=False)
         return overlay(self.ai_mode, shown.entry.ai,
                        switched_off=bool(shown.entry.extra.get("ai_off")),
                        revealed=shown.revealed, hidden_by_screener=shown.user_hidden)
@@ -485,11 +698,13 @@ class ScreeningController(QObject):
 
     # ------------------------------------------------------------------ the session
     def _advance_session(self) -> None:
-        """Bring the session up to the bag on screen: receive it once it is stored, then
-        record its AI result once that is in."""
+        """Bring the session up to the bag on screen: receive it (with its TIP plan) once
+        it is stored, then record its AI result once that is in."""
         shown = self.on_screen
         if shown is None or shown.deciding or not shown.entry.stored:
             return
+        if self.tip and shown.plan is None and not shown.received:
+            return  # received only with its plan
         ai = shown.entry.ai
         if shown.received and (ai is None or shown.recorded_ai is ai):
             return
@@ -497,19 +712,22 @@ class ScreeningController(QObject):
             shown.resync = True
             return
         shown.sync_pending = True
-        incoming = shown.incoming
-        self.runner.submit("sync", lambda session: _sync(session, incoming, ai), (shown, ai))
+        incoming, plan = shown.incoming, shown.plan
+        self.runner.submit("sync", lambda session: _sync(session, incoming, ai, plan),
+                           (shown, ai))
 
-    def decide(self, decision: Decision, marks: list[Mark]) -> bool:
-        """The screener's decision; False (with a message) when it cannot be taken now."""
+    def decide(self, decision: Decision, marks: list[Mark], *,
+               timed_out: bool = False) -> bool:
+        """The screener's decision; False (with a message) when it cannot be taken now.
+        ``timed_out``: the decision time's hard limit made it (logged as such)."""
         shown = self.on_screen
         if shown is None:
             self.message.emit("warning", "No bag on screen")
             return False
-        if shown.deciding:
+        if shown.deciding or shown.feedback is not None:
             return False
-        ready = shown.ai_recorded or (shown.sync_failed and shown.entry.ai is not None
-                                      and shown.entry.stored)
+        ready = not shown.held and (shown.ai_recorded or (
+            shown.sync_failed and shown.entry.ai is not None and shown.entry.stored))
         if not ready:
             self.message.emit("info", "One moment: the bag is still being recorded")
             return False
@@ -521,12 +739,21 @@ class ScreeningController(QObject):
                             * 1000)
         shown.deciding = True
         self.decidable_changed.emit(False)
-        incoming, ai, chosen = shown.incoming, shown.entry.ai, tuple(marks)
+        incoming, ai, chosen, plan = shown.incoming, shown.entry.ai, tuple(marks), shown.plan
 
-        def step(session: ScreeningSession) -> tuple[ConfirmedDecision, EventRecord | None]:
-            _sync(session, incoming, ai)
-            confirmed = session.decide(decision, chosen, response_ms=response_ms)
-            return confirmed, confirmed.event
+        def step(session: ScreeningSession) -> DecideResult:
+            _sync(session, incoming, ai, plan)
+            before = len(session.decisions)
+            try:
+                confirmed = session.decide(decision, chosen, response_ms=response_ms,
+                                           timed_out=timed_out)
+            except ScreenerError as exc:
+                if len(session.decisions) == before:
+                    raise  # not committed: the bag stays undecided
+                # committed, but its TIP trial could not be logged
+                last = session.decisions[-1]
+                return DecideResult(last, last.event, session.state, exc)
+            return DecideResult(confirmed, confirmed.event, session.state)
 
         self.runner.submit("decide", step, shown)
         self.message.emit("", "Recording the decision…")
@@ -555,10 +782,13 @@ class ScreeningController(QObject):
         ai: AiResult | None
         shown, ai = outcome.context
         shown.sync_pending = False
+        current = self.on_screen is not None and shown is self.on_screen
         if outcome.error is not None:
             shown.sync_failed = True
             self.message.emit("error", f"Not recorded: {_say(outcome.error)}. Decide when "
                               "the audit log is back; nothing is confirmed until it is.")
+            if shown.held and current:  # a TIP bag waits for its receive: try again
+                QTimer.singleShot(RETRY_MS, self, self._advance_session)
         else:
             shown.sync_failed = False
             result: SyncResult = outcome.value
@@ -568,7 +798,12 @@ class ScreeningController(QObject):
                 shown.recorded_ai = ai
             if result.head is not None:
                 self.audit_head.emit(result.head)
-            if self.on_screen is not None and shown is self.on_screen:
+            if current and shown.held and shown.received:
+                # the plan is logged: the bag (the composite with an FTI) goes on screen
+                projected = shown.plan is not None and shown.plan.projected
+                self._present(shown, shown.entry.extra.pop(
+                    "tip_images" if projected else "images", ()))
+            if current:
                 self.decidable_changed.emit(shown.decidable)
         if shown.resync:
             shown.resync = False
@@ -583,24 +818,41 @@ class ScreeningController(QObject):
                               "bag stays on screen: decide again.")
             self.decidable_changed.emit(True)
             return
-        confirmed, head = outcome.value
-        ai = shown.entry.ai
-        flagged = ai is not None and bool(ai.detections)
-        available = ai is not None and (ai.status is AiStatus.OK
-                                        or bool(shown.entry.extra.get("ai_off")))
-        self.stats.record(confirmed.decision, confirmed.response_ms, ai_flagged=flagged,
-                          ai_available=available)
-        shown.entry.decision = confirmed.decision.value
-        self.queue.set_status(shown.entry, EntryStatus.DECIDED)
-        self.worker.retire(f"ai:{shown.entry.id}")
-        self._leave_screen()
-        if head is not None:
-            self.audit_head.emit(head)
+        result: DecideResult = outcome.value
+        confirmed = result.confirmed
+        trial = confirmed.trial
+        if trial is not None and trial.was_tip:  # the decision on the TIP image
+            self.stats.record_tip(hit=trial.responded_suspect and trial.region_overlapped)
+        else:  # the bag's decision (a bag without TIP, or the real bag after TIP)
+            ai = shown.entry.ai
+            flagged = ai is not None and bool(ai.detections)
+            available = ai is not None and (ai.status is AiStatus.OK
+                                            or bool(shown.entry.extra.get("ai_off")))
+            self.stats.record(confirmed.decision, confirmed.response_ms, ai_flagged=flagged,
+                              ai_available=available)
+            shown.entry.decision = confirmed.decision.value
+        if result.head is not None:
+            self.audit_head.emit(result.head)
         self.decided.emit(confirmed)
         self.stats_changed.emit()
-        if self.belt_stopped_by_timer:
-            self.set_belt(True)
-        self._pump()
+        feedback = confirmed.feedback
+        if result.trial_error is not None:
+            self.message.emit("error", "The decision is recorded, but not its TIP result: "
+                              f"{_say(result.trial_error)}")
+            if result.state is SessionState.AWAITING_AI:  # the real bag comes back
+                feedback = TipFeedback(FeedbackKind.MISS, "The TIP image will be removed: "
+                                       "screen the real bag.")
+        if feedback is None:
+            self._finish(shown)
+            return
+        # the bag stays on screen with the feedback until the screener continues
+        self.timer.stop()
+        self._ai_timeout.stop()
+        self._first_look.stop()
+        shown.feedback = FeedbackShown(feedback, confirmed.marks)
+        self.decidable_changed.emit(False)
+        self.message.emit("", "")
+        self.tip_feedback.emit(shown.feedback)
 
     # ------------------------------------------------------------------ timer and belt
     def _time_up(self) -> None:
@@ -652,12 +904,15 @@ class ScreeningController(QObject):
                 self._analysed(done)
         elif kind == "store":
             entry: QueueEntry = done.tag
+            entry.extra.pop("storing", None)
             if done.error is not None:
                 self._failed(entry, done.error)
             else:
                 self._stored(entry)
         elif kind == "render":
             self._rendered(done)
+        elif kind == "plan":
+            self._planned(done)
         elif done.slot == "warm:ai":
             reason = _say(done.error) if done.error is not None else done.value
             self.ai_status.emit(f"AI unavailable: {reason}" if reason else "")
@@ -698,12 +953,13 @@ def _start(session: ScreeningSession) -> EventRecord:
     return session.start()
 
 
-def _sync(session: ScreeningSession, incoming: IncomingBag, ai: AiResult | None) -> SyncResult:
-    """Receive ``incoming`` and record ``ai`` if the session has not yet (runs on the
-    session thread; each step is logged before it counts)."""
+def _sync(session: ScreeningSession, incoming: IncomingBag, ai: AiResult | None,
+          plan: TipPlan | None = None) -> SyncResult:
+    """Receive ``incoming`` (with its TIP ``plan``) and record ``ai`` if the session has
+    not yet (runs on the session thread; each step is logged before it counts)."""
     head: EventRecord | None = None
     if session.state is SessionState.AWAITING_BAG:
-        head = session.receive(incoming)
+        head = session.receive(incoming, plan)
     on_screen = session.on_screen
     if on_screen is None or on_screen.bag is not incoming:
         raise ScreenerError("the session holds another bag than the one on screen")

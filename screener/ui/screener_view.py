@@ -7,8 +7,16 @@ Everything is reachable from the keyboard (bindings from the key map, see
 The view owns widgets only: :class:`~screener.ui.controller.ScreeningController` decides
 what is on screen and talks to the session.
 
-Feedback (TIP, later): :meth:`ScreenerView.show_feedback` frames regions in the views,
-shows a message and holds the decision keys until the screener continues.
+Feedback: :meth:`ScreenerView.show_feedback` frames regions in the views, shows a
+message and holds the decision keys until the screener continues (Return). With TIP the
+controller's ``tip_feedback`` brings the session's feedback: a hit or a miss frames the
+fictional threat (green, red), and on continuing the real bag comes back without it for
+a decision of its own; a suspect call on a bag without TIP says "treat it as a real
+threat", frames the marked regions and gives the search path.
+
+As a role view (:mod:`screener.ui.role_views`) it offers ``shutdown`` (end the session),
+``busy_reason`` (a received bag not decided yet blocks logging out) and
+``shortcut_help``.
 """
 
 from __future__ import annotations
@@ -40,19 +48,31 @@ from screener.ui import shortcuts
 from screener.ui.ai_overlay import AiPhase, AiView
 from screener.ui.bag_queue import EntryStatus, QueueEntry
 from screener.ui.config import AiMode, ViewsLayout
-from screener.ui.controller import FramesReady, OnScreen, ScreeningController
+from screener.ui.controller import FeedbackShown, FramesReady, OnScreen, ScreeningController
 from screener.ui.enhancement_toolbar import EnhancementToolbar
 from screener.ui.keymap import ACTIONS, FUNCTION_PREFIX, KeyMap
 from screener.ui.scan_canvas import Highlight, Painted, ScanCanvas
-from screener.workflow.decisions import Decision, Mark
+from screener.workflow.decisions import Box, Decision, Mark
+from screener.workflow.tip_injection import FeedbackKind
 
 HIT_COLOUR = QColor(48, 209, 88)
 MISS_COLOUR = QColor(255, 69, 58)
+SEARCH_COLOUR = QColor(255, 179, 64)
+#: The feedback banner's colours per kind: background, border
+_BANNER = {"hit": ("#10331d", "#30d158"), "miss": ("#3a1414", "#ff453a"),
+           "no_tip": ("#3a2a0c", "#ffb340"), "": ("#12324f", "#3d8fe0")}
+_FEEDBACK_TITLES = {FeedbackKind.HIT: "TIP — HIT", FeedbackKind.MISS: "TIP — MISS",
+                    FeedbackKind.NO_TIP: "NO TIP — REAL THREAT?"}
 _STATUS_COLOURS = {
     EntryStatus.ERROR: QColor(255, 128, 128),
     EntryStatus.ON_SCREEN: QColor(120, 180, 255),
     EntryStatus.DECIDED: QColor(120, 128, 136),
 }
+
+
+def _float_box(box: Box) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    return float(x0), float(y0), float(x1), float(y1)
 
 
 @dataclass(frozen=True)
@@ -103,13 +123,21 @@ class ScreenerView(QWidget):
         self.feedback = QFrame(self)
         self.feedback.setObjectName("feedbackBanner")
         feedback_row = QHBoxLayout(self.feedback)
+        self.feedback_title = QLabel(self.feedback)
+        self.feedback_title.setObjectName("feedbackTitle")
+        self.feedback_title.hide()
         self.feedback_text = QLabel(self.feedback)
+        self.feedback_text.setObjectName("feedbackText")
         self.feedback_text.setWordWrap(True)
         self.feedback_button = QPushButton(f"Continue ({self.keymap.label('feedback.continue')})",
                                            self.feedback)
         self.feedback_button.setObjectName("continueButton")
+        feedback_row.setContentsMargins(12, 8, 12, 8)
+        feedback_row.setSpacing(14)
+        feedback_row.addWidget(self.feedback_title)
         feedback_row.addWidget(self.feedback_text, 1)
         feedback_row.addWidget(self.feedback_button)
+        self._style_feedback("")
         self.feedback.hide()
         outer.addWidget(self.feedback)
 
@@ -269,6 +297,7 @@ class ScreenerView(QWidget):
         c.belt_changed.connect(self._belt_changed)
         c.queue.arrived.connect(self._queue_changed)
         c.queue.changed.connect(self._queue_changed)
+        c.tip_feedback.connect(self._tip_feedback)
         self.toolbar.function_chosen.connect(c.choose_function)
         self.toolbar.density_changing.connect(c.set_density)
         self.toolbar.density_finished.connect(c.set_density)
@@ -501,10 +530,44 @@ class ScreenerView(QWidget):
                               "Suspect sends the bag to search with them")
 
     # ------------------------------------------------------------------ feedback (TIP)
+    def _style_feedback(self, kind: str) -> None:
+        background, border = _BANNER.get(kind, _BANNER[""])
+        self.feedback.setStyleSheet(
+            f"#feedbackBanner {{ background: {background}; border: 2px solid {border}; "
+            "border-radius: 4px; } "
+            f"#feedbackTitle {{ color: {border}; font-weight: bold; font-size: 12pt; "
+            "letter-spacing: 1px; padding-right: 6px; } "
+            "#feedbackText { font-size: 12pt; }")
+
+    def _tip_feedback(self, shown: FeedbackShown) -> None:
+        """The session's feedback after a decision, as in operations."""
+        feedback = shown.feedback
+        regions: dict[str, list[Highlight]] = {}
+        if feedback.kind is FeedbackKind.NO_TIP:
+            for mark in shown.marks:
+                regions.setdefault(mark.view, []).append(
+                    Highlight(_float_box(mark.box), "search here", SEARCH_COLOUR))
+        else:
+            colour = HIT_COLOUR if feedback.kind is FeedbackKind.HIT else MISS_COLOUR
+            for frame in feedback.frames:
+                regions.setdefault(frame.view, []).append(
+                    Highlight(_float_box(frame.box), "TIP: fictional threat", colour))
+        text = feedback.message
+        if feedback.search_path:
+            text += "\n" + feedback.search_path
+        self.show_feedback(text, regions, on_continue=self.controller.continue_after_feedback,
+                           kind=feedback.kind.value,
+                           title=_FEEDBACK_TITLES.get(feedback.kind, ""))
+
     def show_feedback(self, text: str, regions: Mapping[str, list[Highlight]], *,
-                      on_continue: Callable[[], None] | None = None) -> None:
+                      on_continue: Callable[[], None] | None = None, kind: str = "",
+                      title: str = "") -> None:
         """Frame ``regions`` (by view name), show ``text`` and hold the decision keys
-        until the screener continues (button or key); then call ``on_continue``."""
+        until the screener continues (button or key); then call ``on_continue``.
+        ``kind`` ("hit", "miss", "no_tip") colours the banner; ``title`` heads it."""
+        self._style_feedback(kind)
+        self.feedback_title.setText(title)
+        self.feedback_title.setVisible(bool(title))
         self.feedback_text.setText(text)
         self._feedback_done = on_continue
         for canvas in self._visible():
@@ -525,3 +588,40 @@ class ScreenerView(QWidget):
         self._decidable(shown is not None and shown.decidable)
         if done is not None:
             done()
+
+    # ------------------------------------------------------------------ as a role view
+    def shutdown(self, reason: str) -> None:
+        """The operator leaves (log out, application closed): end the session."""
+        self.controller.shutdown(reason)
+
+    def busy_reason(self) -> str | None:
+        """Why the screener must not log out now: a bag the log has received and that is
+        not decided (it must not be left undecided), else None."""
+        shown = self.controller.on_screen
+        if shown is None:
+            return None
+        if shown.feedback is not None or shown.rescreen:
+            return (f"Screen the real bag {shown.bag.bag_id} first: the TIP image was "
+                    "removed and the bag needs a decision of its own")
+        if shown.received or shown.sync_pending or shown.deciding:
+            return (f"Decide on bag {shown.bag.bag_id} first: the audit log has received "
+                    "it, and it must not be left undecided")
+        return None
+
+    def shortcut_help(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every key of this screen."""
+        rows: list[tuple[str, str]] = []
+        labels = {p.name: p.label for p in self.controller.presets.presets}
+        for action in self._handlers():
+            keys = self.keymap.keys(action)
+            if not keys:
+                continue
+            if action.startswith(FUNCTION_PREFIX):
+                name = action[len(FUNCTION_PREFIX):]
+                does = f"Enhancement function: {labels.get(name, name)}"
+            else:
+                does = ACTIONS.get(action, action)
+            rows.append((", ".join(keys), does))
+        rows.append(("Arrow keys", "Pan the view that has the focus"))
+        rows.append(("Tab", "Move between the toolbar, the views and the panels"))
+        return rows
