@@ -347,3 +347,18 @@ def test_an_fti_is_never_shown_unlogged(log, library, bag, monkeypatch):
     assert session.on_screen.tip.projected
     kinds = [e.kind for e in events(log)]
     assert kinds.count("scan.received") == 2 and kinds.count("tip.projected") == 1
+
+
+def test_an_unreadable_fti_is_logged_and_the_bag_shown_without_tip(log, library, bag,
+                                                                  monkeypatch):
+    from screener.tip.library_errors import TruncatedFtiLibraryError
+
+    def broken(fti_id):
+        raise TruncatedFtiLibraryError(str(library.path), "(file)", "the file ends early")
+
+    session = session_with(log, library, ALWAYS)
+    monkeypatch.setattr(session.tip.injector.library, "load", broken)
+    session.receive(bag)
+    assert not session.on_screen.tip.projected and session.on_screen.scan is bag.scan
+    (skipped,) = payloads(log, "tip.not_projected")
+    assert "could not be read" in skipped["reason"] and skipped["fti_id"]

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
+from screener.errors import ScreenerError
 from screener.scan.model import Scan, SourceKind
 from screener.tip.fti import FtiCategory
 from screener.tip.library import FtiLibrary
@@ -191,8 +192,12 @@ class TipInjector:
                            f"{decision.category.value} image for scanner profile "
                            f"{scan.metadata.scanner_profile!r}", clutter=clutter)
         try:
-            projection = project_scan(scan, self.library.load(record.fti_id), rng,
-                                      options=self.options)
+            image = self.library.load(record.fti_id)
+        except ScreenerError as error:  # a damaged or vanished library file: say so, go on
+            return TipPlan(decision, record, failure=f"the FTI could not be read: {error}",
+                           clutter=clutter)
+        try:
+            projection = project_scan(scan, image, rng, options=self.options)
         except ProjectionError as error:
             return TipPlan(decision, record, failure=str(error), clutter=clutter)
         self._recent.setdefault(operator, deque(maxlen=RECENT_FTI_MEMORY)).append(
