@@ -285,6 +285,7 @@ def test_a_sitting_goes_image_by_image_and_finishes_only_when_complete(library, 
         shown = sitting.next_image()
     run = sitting.finish()
     assert run.result.hits == 2 and run.result.false_alarms == 0 and run.result.trials == 4
+    assert all(0.0 <= t.clutter <= 1.0 for t in run.trials)  # clutter bins work for tests
     log.engine.dispose()
 
 

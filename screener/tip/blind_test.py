@@ -32,6 +32,7 @@ import numpy as np
 
 from screener.audit.canonical import canonical_json
 from screener.errors import ScreenerError
+from screener.scan.model import Scan
 from screener.scan.store import ScanStore
 from screener.tip.fti import FtiCategory, FtiImage
 from screener.tip.library import FtiLibrary
@@ -252,8 +253,10 @@ def _tip_trial(index: int, scan_sha256: str, category: FtiCategory, queue: list[
                          f"{reason}); use other bags")
 
 
-def project_trial(trial: BlindTrial, library: FtiLibrary, store: ScanStore) -> ScanProjection:
-    """The trial's composite, exactly as at build time (same FTI, same seed)."""
+def project_trial(trial: BlindTrial, library: FtiLibrary, store: ScanStore,
+                  scan: Scan | None = None) -> ScanProjection:
+    """The trial's composite, exactly as at build time (same FTI, same seed); ``scan``:
+    the trial's stored scan when it is open already."""
     if trial.fti_id is None or trial.projection_seed is None:
         raise BlindTestError(f"blind test trial {trial.index} has no FTI")
     if trial.fti_id not in library:
@@ -265,8 +268,8 @@ def project_trial(trial: BlindTrial, library: FtiLibrary, store: ScanStore) -> S
         raise BlindTestError(f"blind test trial {trial.index}: FTI {trial.fti_id} in "
                              f"{library.path} differs from the image the test was built "
                              "with; run with the library it was built from")
-    return project_scan(store.open(trial.scan_sha256), image,
-                        np.random.default_rng(trial.projection_seed))
+    real = store.open(trial.scan_sha256) if scan is None else scan
+    return project_scan(real, image, np.random.default_rng(trial.projection_seed))
 
 
 # ---------------------------------------------------------------------------- files

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from screener.audit.chain import EventRecord
 from screener.audit.log import SYSTEM_ACTOR, SYSTEM_ROLE, AuditLog
 from screener.audit.query import events_of_kinds
+from screener.scan.model import Scan
 from screener.scan.store import ScanStore
 from screener.tip.blind_test import (
     BlindTest,
@@ -129,7 +130,7 @@ class BlindTestSitting:
         trial = self.test.trials[self.answered]
         bag = IncomingBag.from_store(self.store, trial.scan_sha256, SOURCE)
         self.session.receive(bag, _plan(trial, self.test, self.trainee, self.library,
-                                        self.store))
+                                        self.store, bag.scan))
         self.session.record_ai(AiResult.unavailable(None, AI_OFF))
         self._current = trial
         shown = self.session.on_screen
@@ -194,14 +195,14 @@ def run_blind_test(log: AuditLog, store: ScanStore, library: FtiLibrary, test: B
 
 
 def _plan(trial: BlindTrial, test: BlindTest, trainee: Operator, library: FtiLibrary,
-          store: ScanStore) -> TipPlan:
+          store: ScanStore, real: Scan) -> TipPlan:
     decision = TipDecision(trainee.id, trial.index, trial.is_tip, trial.category,
                            test.spec.prevalence, settings_version=1)
     if not trial.is_tip:
-        return TipPlan(decision)
+        return TipPlan(decision, real=real)
     assert trial.fti_id is not None
     return TipPlan(decision, library.record(trial.fti_id),
-                   project_trial(trial, library, store))
+                   project_trial(trial, library, store, real), real=real)
 
 
 @dataclass(frozen=True)

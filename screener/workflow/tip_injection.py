@@ -8,7 +8,8 @@ the scan's scanner profile, not one of the operator's last :data:`RECENT_FTI_MEM
 when the category has more) and projected into every view of the real bag
 (:func:`~screener.tip.projector.project_scan`). When nothing fits (no FTI of that
 category and profile, no acceptable placement) the bag is shown without TIP and the
-plan says why. The bag's clutter is measured for scoring either way.
+plan says why. The bag's clutter is measured for scoring either way, when the trial is
+scored (not before the bag is shown: it costs tens of milliseconds per view).
 
 After (:func:`score_response`): the screener's decision on what was shown becomes one
 :class:`~screener.tip.scoring.TipTrial` and, as in operations, feedback:
@@ -31,9 +32,10 @@ import hashlib
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -109,13 +111,19 @@ class TipFeedback:
 class TipPlan:
     """One bag's TIP: the scheduler's decision, the FTI and its projection (None when
     nothing was projected; ``failure`` says why when one was scheduled) and the bag's
-    clutter (None when it cannot be measured, e.g. a pseudo-colour scan)."""
+    clutter, measured on first use from ``real`` (None when it cannot be measured, e.g. a
+    pseudo-colour scan, or when no scan is given)."""
 
     decision: TipDecision
     fti: FtiRecord | None = None
     projection: ScanProjection | None = None
     failure: str | None = None
-    clutter: float | None = None
+    real: Scan | None = field(default=None, repr=False)
+    options: ProjectionOptions | None = field(default=None, repr=False)
+
+    @cached_property
+    def clutter(self) -> float | None:
+        return None if self.real is None else scan_clutter(self.real, self.options)
 
     @property
     def projected(self) -> bool:
@@ -177,32 +185,34 @@ class TipInjector:
         if self.settings_from is not None:
             follow_settings(self.scheduler, self.settings_from)
         decision = self.scheduler.decide(operator)
-        clutter = self._clutter(scan)
         if not decision.projected:
-            return TipPlan(decision, clutter=clutter)
+            return TipPlan(decision, real=scan, options=self.options)
         assert decision.category is not None
         rng = np.random.default_rng(np.random.SeedSequence(
             [self.seed, _PLAN_STREAM, _operator_key(operator), decision.bag_index]))
         if scan.metadata.source_kind is SourceKind.PSEUDO_COLOUR:
             return TipPlan(decision, failure="the scan holds pseudo-colour images, not "
-                           "transmission: an FTI cannot be composed into it", clutter=clutter)
+                           "transmission: an FTI cannot be composed into it",
+                           real=scan, options=self.options)
         record = self._choose(operator, decision.category, scan.metadata.scanner_profile, rng)
         if record is None:
             return TipPlan(decision, failure=f"the FTI library holds no "
                            f"{decision.category.value} image for scanner profile "
-                           f"{scan.metadata.scanner_profile!r}", clutter=clutter)
+                           f"{scan.metadata.scanner_profile!r}",
+                           real=scan, options=self.options)
         try:
             image = self.library.load(record.fti_id)
         except ScreenerError as error:  # a damaged or vanished library file: say so, go on
             return TipPlan(decision, record, failure=f"the FTI could not be read: {error}",
-                           clutter=clutter)
+                           real=scan, options=self.options)
         try:
             projection = project_scan(scan, image, rng, options=self.options)
         except ProjectionError as error:
-            return TipPlan(decision, record, failure=str(error), clutter=clutter)
+            return TipPlan(decision, record, failure=str(error), real=scan,
+                           options=self.options)
         self._recent.setdefault(operator, deque(maxlen=RECENT_FTI_MEMORY)).append(
             record.fti_id)
-        return TipPlan(decision, record, projection, clutter=clutter)
+        return TipPlan(decision, record, projection, real=scan, options=self.options)
 
     def _choose(self, operator: str, category: FtiCategory, profile: str,
                 rng: np.random.Generator) -> FtiRecord | None:
@@ -215,17 +225,20 @@ class TipInjector:
         pool = fresh or records
         return pool[int(rng.integers(len(pool)))]
 
-    def _clutter(self, scan: Scan) -> float | None:
-        shares = []
-        for view in scan.views:
-            try:
-                share = bag_clutter(view, profile=scan.metadata.scanner_profile,
-                                    options=self.options)
-            except ProjectionError:
-                share = None
-            if share is not None:
-                shares.append(share)
-        return float(np.mean(shares)) if shares else None
+
+
+def scan_clutter(scan: Scan, options: ProjectionOptions | None = None) -> float | None:
+    """The bag's clutter for TIP scoring: the mean over its views of the edge density
+    inside the bag outline (:func:`~screener.tip.projector.bag_clutter`)."""
+    shares = []
+    for view in scan.views:
+        try:
+            share = bag_clutter(view, profile=scan.metadata.scanner_profile, options=options)
+        except ProjectionError:
+            share = None
+        if share is not None:
+            shares.append(share)
+    return float(np.mean(shares)) if shares else None
 
 
 def _operator_key(operator: str) -> int:
