@@ -70,3 +70,26 @@ def test_key_show_rotate_and_checkpoint(isolated_cli, tmp_path):
     code, out, _ = isolated_cli("audit", "verify", "--json")
     assert code == 0
     assert json.loads(out)["stations"][0]["key_fingerprints"] == [old, new]
+
+
+def test_search_finds_decisions_across_stations(isolated_cli, tmp_path):
+    from screener.audit.log import open_audit_log
+
+    home = tmp_path / "data"
+    scan = "ab" * 32
+    for station, decision in (("lane-1", "suspect"), ("lane-2", "clear"),
+                              ("lane-2", "suspect")):
+        log = open_audit_log(home, station)
+        log.append("screening.decision", {"decision": decision, "marks": []},
+                   actor=f"op-{station}", role="screener", scan_sha256=scan)
+        log.engine.dispose()
+    code, out, err = isolated_cli("audit", "search", "--decision", "suspect", "--json")
+    assert code == 0, err
+    found = [json.loads(line) for line in out.splitlines()]
+    assert sorted(e["station"] for e in found) == ["lane-1", "lane-2"]
+    assert all(json.loads(e["payload"])["decision"] == "suspect" for e in found)
+    code, out, _ = isolated_cli("audit", "search", "--actor", "op-lane-2", "--scan",
+                                scan[:8].upper())
+    assert code == 0 and out.startswith("2 event(s)")
+    code, _, err = isolated_cli("audit", "search", "--scan", "xyz")
+    assert code == 2 and "scan_sha256" in err

@@ -51,6 +51,7 @@ from screener.audit.verify import (
     StationReport,
     verify_site,
 )
+from screener.cli.search_command import register_search
 from screener.config import Settings
 from screener.workflow.roles import Role
 from screener.workflow.session import Operator
@@ -81,6 +82,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     key.add_argument("key_action", choices=("show", "rotate"))
     key.add_argument("--actor", default="admin", help="who rotates the key (logged)")
     key.set_defaults(run=run_key)
+    register_search(actions)
     checkpoint = actions.add_parser("checkpoint", help="sign the chain's head now")
     checkpoint.add_argument("--reason", default="manual checkpoint")
     checkpoint.set_defaults(run=run_checkpoint)
