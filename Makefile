@@ -80,6 +80,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/detect.py
+	$(BIN)/python bench/tip_projection.py
+	$(BIN)/python bench/tip_scoring.py
+	$(BIN)/python bench/tip_report.py
+	$(BIN)/python bench/ui.py
+	$(BIN)/python bench/audit_postgres.py
 
 # Reproduces models/: train on simulated bags (about 85 min on 2 cores), evaluate with
 # `screener eval-detector`, write models/MODEL_CARD.md. PyTorch is a dev-only extra.
