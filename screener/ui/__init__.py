@@ -6,15 +6,21 @@ imports nothing from Qt, so ``screener.cli`` registers the ``gui`` command
 
 Modules:
 
-* ``app``: QApplication, ``build_workstation``, the entry point (``screener gui``,
-  ``python -m screener.ui``); ``main_window``: the shell with a place per role view and
-  the status bar; ``theme``: the dark theme.
-* ``screener_view``: the screener's screen; ``controller``: the bag on screen and the
-  session behind it; ``scan_canvas``: one view (zoom, pan, loupe, AI boxes, marks,
-  framed feedback regions); ``enhancement_toolbar``: functions and the variable-density
-  slider; ``decision_timer``; ``shortcuts``: key bindings as Qt shortcuts.
-* ``bag_queue``: the queue, the demo conveyor and the watch folder; ``render_worker``: the
-  worker lanes that drop stale jobs; ``session_runner``: session steps off the GUI thread.
+* the station: ``app`` (QApplication, ``Station``: login, the shell, log out; the entry
+  point ``screener gui`` / ``python -m screener.ui``), ``login`` (log-in, first-run and
+  demo screens), ``main_window`` (the shell: menus, status bar, one role view),
+  ``role_views`` (which view each role opens), ``context`` (what a view is given),
+  ``theme``;
+* the screener's view: ``screener_view``, ``controller`` (the bag on screen, TIP plans and
+  feedback), ``scan_canvas`` (zoom, pan, loupe, AI boxes, marks, framed regions),
+  ``enhancement_toolbar``, ``decision_timer``, ``shortcuts``, ``bag_queue`` (demo
+  conveyor, watch folder), ``render_worker`` (worker lanes that drop stale jobs),
+  ``session_runner`` (session steps off the GUI thread);
+* the supervisor's (``supervisor_*``, ``score_table``, ``chart_widget``), the trainer's
+  (``trainer_*``, ``fti_preview``), the investigator's (``investigator_*``,
+  ``event_search``, ``evidence_*``, ``chain_status``) and the administrator's
+  (``admin_*``) views, with ``chain_tasks`` / ``supervisor_jobs`` (background work) and
+  ``chain_widgets`` (shared widgets);
 * Qt-free: ``config`` (workstation settings), ``keymap`` (key bindings as data),
   ``jobs`` (load, render, analyse, store a bag), ``ai_overlay``, ``shift_stats``.
 """
