@@ -154,6 +154,64 @@ class UnsupportedImageLayoutError(ScanImportError):
     number of colour channels, or array shape."""
 
 
+class DicosFormatError(ScanFormatError):
+    """A DICOS file cannot be imported as a scan (docs/dicos.md). Problems every scan
+    format shares (no file, truncated, too large, a missing or mistyped field) raise the
+    shared errors above; this family covers what is particular to DICOS."""
+
+    hint = (
+        "Screener imports DICOS DX images (NEMA IIC 1 v03), uncompressed or RLE, one file "
+        "per energy and view (docs/dicos.md)."
+    )
+
+
+class NotADicosFileError(DicosFormatError):
+    """The file is not DICOM at all (no ``DICM`` preamble) or cannot be parsed as DICOM."""
+
+
+class UnsupportedDicosObjectError(DicosFormatError):
+    """A DICOM file of another kind: a Threat Detection Report, a CT volume, a medical
+    image... Only DICOS DX images import as scans."""
+
+
+class UnsupportedTransferSyntaxError(DicosFormatError):
+    """The pixel data is compressed in a way Screener does not decode (lossy, or lossless
+    without its decoder installed)."""
+
+    hint = (
+        "Export the image uncompressed (Explicit VR Little Endian) or as RLE Lossless; "
+        "lossy compression is never accepted for transmission images (docs/dicos.md)."
+    )
+
+
+class UnsupportedDicosImageError(DicosFormatError):
+    """A DX image whose layout cannot be a transmission channel: colour, several frames,
+    signed or log-scaled pixels, a rescale other than the identity."""
+
+
+class DicosGroupError(DicosFormatError):
+    """The files of one DICOS scan do not fit together: a missing energy or view, two
+    images of the same view and energy, images of different scans, or a folder holding
+    several scans."""
+
+    hint = (
+        "Give all files of one scan (the DX images sharing a Scan Instance UID), each view "
+        "with its high- and, for dual energy, its low-energy image (docs/dicos.md)."
+    )
+
+
+class DicosExportError(ScreenerError):
+    """A scan, a detector result or a decision cannot be written as DICOS. Names the
+    target, the field and the problem."""
+
+    def __init__(self, target: Path | str, field: str, problem: str) -> None:
+        self.target = Path(target)
+        self.field = field
+        self.problem = " ".join(problem.split())
+        super().__init__(f"{self.target}: {field}: {self.problem}. See docs/dicos.md for "
+                         "what a DICOS export can hold.")
+
+
 class AuditError(ScreenerError):
     """The audit log cannot be opened, written or checked."""
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,8 @@ from screener.config import Settings
 from screener.detect import Detection, Detector, DetectorUnavailableError, InputKind
 from screener.detect.errors import DetectionInputError
 from screener.detect.shipped import shipped_model
-from screener.scan import Scan, View, file_sha256, read_scan
+from screener.scan import Scan, View, file_kind, file_sha256, read_scan
+from screener.workflow.ai import AiDetection, AiResult, AiStatus
 from screener.workflow.model_ai import RENDER_FUNCTIONS, model_input
 
 NO_MODEL = (
@@ -49,6 +52,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     detect.add_argument("--json", action="store_true", help="print JSON instead of text")
     detect.add_argument("--threads", type=_threads, default=0,
                         help="inference threads (default 0: one per core)")
+    detect.add_argument("--tdr", type=Path, metavar="OUT.dcs",
+                        help="also write the detections as a DICOS Threat Detection Report "
+                        "(MACHINE; ALARM if a detection is a threat, else CLEAR) referring to "
+                        "the scan's DX images: those of a .dcs FILE, else DX images exported "
+                        "beside OUT.dcs (docs/dicos.md)")
     detect.set_defaults(run=run_detect)
 
 
@@ -65,7 +73,13 @@ def input_maker(kind: InputKind, scan: Scan) -> tuple[Callable[[View], Any], str
 
 def run_detect(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    scan = read_scan(args.file, settings.scan_limits)
+    dicos = file_kind(args.file) == "dicos"
+    if dicos:
+        from screener.scan.dicos import read_dicos  # pydicom takes ~0.2 s to import
+
+        scan = read_dicos(args.file, settings.scan_limits)
+    else:
+        scan = read_scan(args.file, settings.scan_limits)
     model = args.model or shipped_model(scan.metadata.source_kind)
     if model is None:
         raise DetectorUnavailableError(None, NO_MODEL)
@@ -77,13 +91,42 @@ def run_detect(args: argparse.Namespace) -> int:
                                       f"has: {', '.join(names)}")
     views = tuple(dict.fromkeys(args.views)) if args.views else None
     make_input, described = input_maker(detector.input_kind, scan)
+    started = time.perf_counter()
     found = detector.detect_scan(scan, make_input, views)
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
     report = summarise(args.file, scan, detector, found, described)
+    if args.tdr is not None:
+        report["tdr"] = write_tdr(args.tdr, args.file if dicos else None, scan, detector,
+                                  found, elapsed_ms)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print_text(report)
     return 0
+
+
+def write_tdr(out: Path, dicos_file: Path | None, scan: Scan, detector: Detector,
+              found: dict[str, list[Detection]], elapsed_ms: float) -> dict[str, Any]:
+    """Write the MACHINE TDR of ``found``; the DX images it refers to are ``dicos_file``'s
+    scan, or exported beside ``out`` first. Returns what the report says about it."""
+    from screener.detect.tdr import write_machine_tdr
+    from screener.scan.dicos import write_dicos_dx
+
+    exported = [] if dicos_file is not None else write_dicos_dx(scan, out.parent)
+    images: Path | list[Path] = dicos_file if dicos_file is not None else exported
+    model = detector.manifest
+    detections = tuple(
+        AiDetection(view=d.view, box=d.box, label=d.class_name, category=d.category.value,
+                    score=d.score)
+        for ds in found.values() for d in ds
+    )
+    result = AiResult(AiStatus.OK, f"{model.name} {model.version}", detector.model_sha256,
+                      detections)
+    alarm = any(d.is_threat for ds in found.values() for d in ds)
+    path = write_machine_tdr(out, images, result, decision_time=datetime.now(UTC),
+                             processing_ms=max(elapsed_ms, 0.001))
+    return {"path": str(path), "alarm_decision": "ALARM" if alarm else "CLEAR",
+            "objects": len(detections), "dx_exported": [str(p) for p in exported]}
 
 
 def summarise(path: Path, scan: Scan, detector: Detector,
@@ -129,3 +172,9 @@ def print_text(report: dict[str, Any]) -> None:
             print(f"  {d['class']:16s} {d['category']:7s} {flag:6s} {d['score']:.3f}  "
                   f"x {x0:.1f}-{x1:.1f}  y {y0:.1f}-{y1:.1f}")
     print(f"total    {report['detections']} detections, {report['threats']} flagged as threats")
+    tdr = report.get("tdr")
+    if tdr is not None:
+        for dx in tdr["dx_exported"]:
+            print(f"dx       {dx}")
+        print(f"tdr      {tdr['path']} ({tdr['alarm_decision']}, {tdr['objects']} potential "
+              "threat objects)")

@@ -1,7 +1,8 @@
-"""``screener scan info`` and ``screener scan store``.
+"""``screener scan info``, ``screener scan store`` and ``screener scan export-dicos``.
 
-Both take native scan files and the files :func:`screener.scan.load_any` imports (PNG,
-JPEG, ``.npy``); ``store`` keeps an imported file as the native .h5 written from it.
+All take native scan files and the files :func:`screener.scan.load_any` imports (PNG,
+JPEG, ``.npy``, DICOS ``.dcs``); ``store`` keeps an imported file as the native .h5
+written from it; ``export-dicos`` writes a scan as DICOS DX images (docs/dicos.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from screener.scan import (
 )
 from screener.scan.hdf5 import has_ground_truth
 
-_FILE_TYPES = {"png": "PNG image", "jpeg": "JPEG image", "npy": ".npy array"}
+_FILE_TYPES = {"png": "PNG image", "jpeg": "JPEG image", "npy": ".npy array",
+               "dicos": "DICOS DX image"}
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,16 +46,33 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     store.add_argument("files", type=Path, nargs="+")
     store.add_argument("--store", type=Path, help="store folder (default: <home>/scans)")
     store.set_defaults(run=run_store)
+    export = actions.add_parser(
+        "export-dicos", help="write a scan as DICOS DX images, one file per energy per view",
+        description="Write a scan (or any file `scan info` reads) as DICOS DX images "
+        "(NEMA IIC 1 v03): one file per energy per view, sharing one Scan Instance UID. "
+        "See docs/dicos.md.",
+    )
+    export.add_argument("file", type=Path)
+    export.add_argument("--out", type=Path, required=True, help="folder for the .dcs files")
+    export.add_argument("--stem", help="file name stem (default: the bag id)")
+    export.set_defaults(run=run_export_dicos)
 
 
 def summarise(path: Path, scan: Scan, kind: str = "scan") -> dict[str, Any]:
     """What `scan info` prints, as data. ``kind`` is :func:`screener.scan.file_kind`'s."""
     meta = scan.metadata
     native = kind == "scan"
+    dicos_files: dict[str, Any] = {}
+    if kind == "dicos":
+        from screener.scan.dicos import dicos_group
+
+        group = dicos_group(path)
+        dicos_files["dicos_files"] = [str(p) for p in group]
     return {
         "file": str(path),
         "file_type": "screener scan (HDF5)" if native else
         f"{_FILE_TYPES[kind]}, imported (`scan store` stores it as a native .h5 scan)",
+        **dicos_files,
         "sha256": file_sha256(path),
         "bytes": path.stat().st_size,
         "format_version": FORMAT_VERSION if native else None,
@@ -102,6 +121,8 @@ def run_info(args: argparse.Namespace) -> int:
             value = "present (simulator labels; never shown to screeners)" if value else "none"
         if key == "format_version" and value is None:
             value = "none (not a native scan file)"
+        if key == "dicos_files":
+            value = f"{len(value)} of this scan: {', '.join(Path(p).name for p in value)}"
         print(f"{key:16s} {value}")
     missing = summary["missing_capabilities"]
     if not missing:
@@ -135,4 +156,17 @@ def run_store(args: argparse.Namespace) -> int:
         print(f"{sha}  {path} -> {store.path_for(sha)} (imported {_FILE_TYPES[kind]} as a "
               f"{scan.metadata.source_kind.value} scan, stored as a native .h5 written by "
               "write_scan)")
+    return 0
+
+
+def run_export_dicos(args: argparse.Namespace) -> int:
+    from screener.scan.dicos import write_dicos_dx  # pydicom takes ~0.2 s to import
+
+    settings: Settings = args.settings
+    scan = load_any(args.file, settings.scan_limits)
+    written = write_dicos_dx(scan, args.out, stem=args.stem)
+    for path in written:
+        print(path)
+    print(f"{len(written)} DICOS DX file(s) of bag {scan.metadata.bag_id} written to "
+          f"{args.out}")
     return 0

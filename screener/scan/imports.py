@@ -143,6 +143,9 @@ _JPEG_SIGNATURE = b"\xff\xd8\xff"
 _NPY_MAGIC = b"\x93NUMPY"
 _HDF5_SUFFIXES = (".h5", ".hdf5")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_DICOS_SUFFIXES = (".dcs",)  # screener.scan.dicos.DICOS_SUFFIXES, without importing pydicom
+_DICM_OFFSET = 128
+_DICM = b"DICM"
 # JPEG start-of-frame markers (baseline, extended, progressive, lossless; not DHT/JPG/DAC)
 _JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
                        0xCE, 0xCF})
@@ -156,15 +159,18 @@ _MAX_METADATA_BYTES = 1 << 20
 
 
 def file_kind(path: Path | str) -> str:
-    """What a file is: ``"scan"`` (native HDF5), ``"png"``, ``"jpeg"`` or ``"npy"``.
+    """What a file is: ``"scan"`` (native HDF5), ``"png"``, ``"jpeg"``, ``"npy"`` or
+    ``"dicos"`` (a DICOS DX image, docs/dicos.md).
 
-    By extension first (``.h5``/``.hdf5``, ``.png``/``.jpg``/``.jpeg``, ``.npy``), images
-    confirmed by their signature; any other extension by content.
+    By extension first (``.h5``/``.hdf5``, ``.png``/``.jpg``/``.jpeg``, ``.npy``,
+    ``.dcs``), images confirmed by their signature; any other extension by content.
     """
     source = Path(path)
     suffix = source.suffix.lower()
     if suffix in _HDF5_SUFFIXES:
         return "scan"
+    if suffix in _DICOS_SUFFIXES:
+        return "dicos"  # read_dicos checks the DICM signature and says what is wrong
     head = _head(source)
     if suffix in _IMAGE_SUFFIXES:
         if head.startswith(_PNG_SIGNATURE):
@@ -181,23 +187,32 @@ def file_kind(path: Path | str) -> str:
             return kind
     if h5py.is_hdf5(source):
         return "scan"
+    with source.open("rb") as handle:
+        if handle.read(_DICM_OFFSET + len(_DICM))[_DICM_OFFSET:] == _DICM:
+            return "dicos"
     raise UnsupportedFileError(
         source, "file",
         f"unknown file type {suffix or '(no extension)'}: not a Screener scan (HDF5), "
-        "PNG, JPEG or .npy file",
+        "PNG, JPEG, .npy or DICOS file",
     )
 
 
 def load_any(path: Path | str, limits: ScanLimits | None = None) -> Scan:
-    """Read a native scan or import a PNG, JPEG or ``.npy`` file, whichever ``path`` is.
+    """Read a native scan or import a PNG, JPEG, ``.npy`` or DICOS file, whichever ``path`` is.
 
     ``.h5``/``.hdf5`` -> :func:`~screener.scan.read_scan`; PNG/JPEG -> :func:`import_image`
     (greyscale if its channels are equal, else pseudo-colour); ``.npy`` ->
-    :func:`import_dual_energy_npy` with ZCON's defaults.
+    :func:`import_dual_energy_npy` with ZCON's defaults; ``.dcs`` ->
+    :func:`screener.scan.dicos.read_dicos` (the file with the other images of its scan
+    beside it).
     """
     kind = file_kind(path)
     if kind == "scan":
         return read_scan(path, limits)
+    if kind == "dicos":
+        from screener.scan.dicos import read_dicos  # pydicom takes ~0.2 s to import
+
+        return read_dicos(path, limits)
     if kind == "npy":
         return import_dual_energy_npy(path, limits=limits)
     return import_image(path, limits=limits)
