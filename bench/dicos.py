@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from screener.scan import Scan, ScanMetadata, SourceKind, View, read_scan, write_scan
-from screener.scan.dicos import read_dicos, write_dicos_dx
+from screener.scan.dicos import read_dicos
+from screener.scan.dicos_export import write_dicos_dx
 
 SHAPE = (2048, 2048)
 BUDGET_MS = 200.0

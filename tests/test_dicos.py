@@ -41,7 +41,8 @@ from screener.errors import (
     WrongDtypeError,
 )
 from screener.scan import Scan, ScanLimits, SourceKind, file_kind, load_any, write_scan
-from screener.scan.dicos import dicos_group, dx_instances, read_dicos, write_dicos_dx
+from screener.scan.dicos import dicos_group, dx_instances, read_dicos
+from screener.scan.dicos_export import write_dicos_dx
 from screener.scan.dicos_tags import DX_FOR_PROCESSING, TDR_STORAGE
 from screener.workflow.ai import AiDetection, AiResult, AiStatus
 from screener.workflow.decisions import Decision, Mark

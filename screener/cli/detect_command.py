@@ -110,7 +110,7 @@ def write_tdr(out: Path, dicos_file: Path | None, scan: Scan, detector: Detector
     """Write the MACHINE TDR of ``found``; the DX images it refers to are ``dicos_file``'s
     scan, or exported beside ``out`` first. Returns what the report says about it."""
     from screener.detect.tdr import write_machine_tdr
-    from screener.scan.dicos import write_dicos_dx
+    from screener.scan.dicos_export import write_dicos_dx
 
     exported = [] if dicos_file is not None else write_dicos_dx(scan, out.parent)
     images: Path | list[Path] = dicos_file if dicos_file is not None else exported

@@ -160,7 +160,7 @@ def run_store(args: argparse.Namespace) -> int:
 
 
 def run_export_dicos(args: argparse.Namespace) -> int:
-    from screener.scan.dicos import write_dicos_dx  # pydicom takes ~0.2 s to import
+    from screener.scan.dicos_export import write_dicos_dx  # pydicom takes ~0.2 s to import
 
     settings: Settings = args.settings
     scan = load_any(args.file, settings.scan_limits)

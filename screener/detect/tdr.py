@@ -12,7 +12,7 @@ Two reports, as DICOS separates them:
   for suspect, ``CLEAR`` for clear, at the decision's time, the operator identified, one
   PTO per marked region, and the algorithm whose flags the screener saw.
 
-Both refer to the DX images (:func:`screener.scan.dicos.write_dicos_dx`, or a scanner's
+Both refer to the DX images (:func:`screener.scan.dicos_export.write_dicos_dx`, or a scanner's
 own): the Referenced Scan Sequence (0008,1110) lists every image of the scan, and each
 PTO lists the images of its view (both energies). Everything is checked before anything
 is written; a problem raises :class:`~screener.errors.DicosExportError` naming the field.

@@ -1,5 +1,5 @@
 """DICOS DX images as scans (docs/dicos.md): :func:`read_dicos` imports them,
-:func:`write_dicos_dx` exports a scan as them.
+:func:`screener.scan.dicos_export.write_dicos_dx` exports a scan as them.
 
 DICOS (NEMA IIC 1 v03) keeps one 2-D image per DX file. A Screener scan of ``n`` views
 becomes ``n`` files (single-energy) or ``2n`` files (dual-energy: one per energy per
@@ -25,10 +25,8 @@ pydicom reads and writes; pixels never go through a per-pixel Python loop
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,16 +39,13 @@ import pydicom
 import pydicom.config
 from numpy.typing import NDArray
 from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.sequence import Sequence as DicomSequence
-from pydicom.uid import UID, generate_uid
+from pydicom.uid import UID
 from pydicom.valuerep import DA, DT, TM
 
-from screener import __version__
 from screener.errors import (
     CorruptImageError,
-    DicosExportError,
     DicosGroupError,
     InvalidMetadataError,
     MissingFieldError,
@@ -96,8 +91,6 @@ _MAGIC = b"DICM"
 _MAX_BYTES_PER_PIXEL = 2
 _MAX_ATTRIBUTE_BYTES = 16 << 20
 _UNDEFINED_LENGTH = 0xFFFFFFFF
-_KV = re.compile(r"(\d+(?:\.\d+)?)\s*(kV|MV)\b", re.IGNORECASE)
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 _PIXEL_DATA = 0x7FE00010
 _TRANSFER_SYNTAX = 0x00020010
@@ -174,38 +167,6 @@ def read_dicos(source: Path | str | Sequence[Path | str],
     return scan
 
 
-def write_dicos_dx(scan: Scan, folder: Path | str, *, stem: str | None = None) -> list[Path]:
-    """Export ``scan`` as DICOS DX files in ``folder``: one per energy per view, named
-    ``<stem>_<view index>-<view name>_<high|low|single>.dcs`` (``stem`` defaults to the
-    bag id). Returns the paths, views in order, high energy first.
-
-    uint16 channels are written bit-exactly; float32 channels are quantised to uint16
-    counts on full scale 65535. The UIDs derive from the scan's content, so exporting the
-    same scan twice gives the same files. Each file is written beside its target and
-    renamed into place. A pseudo-colour scan is refused (:class:`DicosExportError`): DX
-    holds transmission only and its material classes would be lost.
-    """
-    target = Path(folder)
-    validate_scan(scan, target)
-    meta = scan.metadata
-    if meta.source_kind is SourceKind.PSEUDO_COLOUR:
-        raise DicosExportError(target, "source_kind", "a pseudo-colour scan has no energy "
-                               "channels and its material classes have no place in a DICOS "
-                               "DX image; only dual- and single-energy scans export")
-    digest = _content_digest(scan)
-    plan = [(index, view, channel) for index, view in enumerate(scan.views)
-            for channel in view.channels]
-    shared = _SharedUids(scan=_uid(digest, "scan"), frame=_uid(digest, "frame"),
-                         files=len(plan))
-    base = _safe_name(stem if stem is not None else meta.bag_id) or "scan"
-    target.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for number, (index, view, channel) in enumerate(plan, start=1):
-        energy = channel if meta.source_kind.is_dual_energy else SINGLE
-        ds = _dx_dataset(scan, index, view, channel, energy, number, shared, digest)
-        name = f"{base}_{index}-{_safe_name(view.name) or 'view'}_{energy}.dcs"
-        written.append(_save(ds, target / name))
-    return written
 
 
 # --------------------------------------------------------------------------- reading
@@ -886,195 +847,3 @@ def _first_line(exc: BaseException, limit: int = 200) -> str:
     lines = str(exc).strip().splitlines()
     line = lines[0] if lines else type(exc).__name__
     return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-# --------------------------------------------------------------------------- writing
-
-
-@dataclass(frozen=True)
-class _SharedUids:
-    scan: str
-    frame: str
-    files: int
-
-
-def _content_digest(scan: Scan) -> str:
-    """sha256 of the scan's metadata and pixels: the seed of its UIDs."""
-    digest = hashlib.sha256()
-    meta = scan.metadata
-    for value in (meta.bag_id, meta.station, meta.lane, meta.acquired_at.isoformat(),
-                  meta.source, meta.source_kind.value, meta.scanner_profile,
-                  meta.channel_low, meta.channel_high):
-        digest.update(value.encode("utf-8") + b"\x00")
-    for view in scan.views:
-        digest.update(f"{view.name}|{view.pixel_pitch_mm}|{view.belt_direction.value}|"
-                      f"{view.full_scale}|{view.high.dtype}|{view.shape}".encode())
-        for data in (view.high, view.low):
-            if data is not None:
-                digest.update(np.ascontiguousarray(data).data)
-    return digest.hexdigest()
-
-
-def _uid(digest: str, *parts: str) -> str:
-    return str(generate_uid(entropy_srcs=[digest, *parts]))
-
-
-def _safe_name(text: str) -> str:
-    return _UNSAFE_NAME.sub("_", text).strip("._")[:64]
-
-
-def _lo(text: str, limit: int = 64) -> str:
-    """A value for a LO/SH attribute: no backslash (the value separator), no control
-    characters, at most ``limit`` characters (the full text is in the private block)."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text.replace("\\", "/"))
-    return cleaned.strip()[:limit]
-
-
-def _kvp(description: str) -> float:
-    """The tube voltage a channel description names ("160 kV", "6 MV"), in kV; 0 when it
-    names none."""
-    match = _KV.search(description)
-    if match is None:
-        return 0.0
-    value = float(match.group(1))
-    return value * 1000.0 if match.group(2).upper() == "MV" else value
-
-
-def _pixels(view: View, channel: str) -> tuple[NDArray[np.uint16], int]:
-    data = view.high if channel == "high" else view.low
-    assert data is not None
-    if data.dtype == np.float32:
-        quantised = np.rint(data * np.float32(QUANTISED_FULL_SCALE)).astype(np.uint16)
-        return quantised, QUANTISED_FULL_SCALE
-    return np.asarray(data, dtype=np.uint16), int(view.full_scale)
-
-
-def _dx_dataset(scan: Scan, index: int, view: View, channel: str, energy: str, number: int,
-                shared: _SharedUids, digest: str) -> Dataset:
-    meta = scan.metadata
-    when = meta.acquired_at
-    day, clock = when.strftime("%Y%m%d"), when.strftime("%H%M%S.%f")
-    sop_uid = _uid(digest, "instance", str(index), channel)
-    description = meta.channel_high if channel == "high" else meta.channel_low
-    kvp = _kvp(description)
-    pixels, full_scale = _pixels(view, channel)
-
-    file_meta = FileMetaDataset()
-    file_meta.MediaStorageSOPClassUID = UID(tags.DX_FOR_PROCESSING)
-    file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
-    file_meta.TransferSyntaxUID = UID(tags.EXPLICIT_VR_LITTLE_ENDIAN)
-    file_meta.ImplementationClassUID = UID(_uid("screener", __version__))
-    file_meta.ImplementationVersionName = _lo(f"SCREENER_{__version__}", 16)
-    file_meta.add_new(tags.META_DICOS_VERSION, "CS", tags.DICOS_VERSION)
-
-    ds = Dataset()
-    ds.file_meta = file_meta
-    ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8
-    # SOP common
-    ds.SOPClassUID = UID(tags.DX_FOR_PROCESSING)
-    ds.SOPInstanceUID = UID(sop_uid)
-    ds.InstanceCreationDate, ds.InstanceCreationTime = day, clock
-    ds.TimezoneOffsetFromUTC = "+0000"
-    # Object of Inspection (DICOM's Patient)
-    ds.PatientID = _lo(meta.bag_id)  # OOI ID
-    ds.IssuerOfPatientID = ASSIGNING_AUTHORITY  # OOI ID Assigning Authority
-    ds.TypeOfPatientID = "TEXT"  # OOI ID Type
-    ds.PatientSex = "U"
-    ds.add_new(0x40101042, "CS", "BAGGAGE")  # OOI Type
-    # Scan (DICOM's Study)
-    ds.StudyInstanceUID = UID(shared.scan)
-    ds.StudyDate, ds.StudyTime = day, clock
-    ds.StudyID = "1"
-    ds.add_new(0x40101048, "CS", "OPERATIONAL")  # Scan Type
-    # Series: one per energy per view
-    ds.Modality = "XRAY"
-    ds.SeriesInstanceUID = UID(_uid(digest, "series", str(index), channel))
-    ds.SeriesNumber = number
-    ds.SeriesDate, ds.SeriesTime = day, clock
-    ds.add_new(0x40101044, "CS", "SUCCESSFUL")  # Acquisition Status
-    ds.add_new(tags.SERIES_VIEW, "US", index + 1)
-    ds.add_new(tags.SERIES_VIEW_DESCRIPTION, "LO", _lo(view.name))
-    if energy in SERIES_ENERGY_NUMBER:
-        ds.add_new(tags.SERIES_ENERGY, "US", SERIES_ENERGY_NUMBER[energy])
-        ds.add_new(tags.SERIES_ENERGY_DESCRIPTION, "LO", IMAGE_CHARACTERISTICS[energy])
-    ds.PresentationIntentType = "FOR PROCESSING"
-    # Frame of reference, shared by the scan's images
-    ds.FrameOfReferenceUID = UID(shared.frame)
-    ds.PositionReferenceIndicator = ""
-    # General equipment (DICOS names: Machine Location, Machine ID...)
-    ds.Manufacturer = _lo(meta.source) or UNKNOWN
-    ds.InstitutionName = _lo(meta.station) or UNKNOWN  # Machine Location
-    ds.InstitutionAddress = UNKNOWN  # Machine Address
-    ds.StationName = _lo(meta.station, 16) or UNKNOWN  # Machine ID
-    ds.ManufacturerModelName = _lo(meta.scanner_profile) or UNKNOWN
-    ds.DeviceSerialNumber = UNKNOWN
-    ds.SoftwareVersions = f"screener {__version__}"
-    ds.DateOfLastCalibration, ds.TimeOfLastCalibration = day, clock
-    # Image
-    ds.ImageType = ["ORIGINAL", IMAGE_CHARACTERISTICS[energy]]
-    ds.ContentDate, ds.ContentTime = day, clock
-    ds.AcquisitionDateTime = when.strftime("%Y%m%d%H%M%S.%f") + "+0000"
-    ds.InstanceNumber = number
-    ds.BurnedInAnnotation = "NO"
-    ds.LossyImageCompression = "00"
-    ds.PresentationLUTShape = "IDENTITY"
-    ds.add_new(tags.COORDINATE_SYSTEM, "CS", "LHS")
-    ds.add_new(tags.IMAGE_ORIGIN, "CS", "MACHINE")
-    ds.add_new(0x4010103A, "CS", tags.DICOS_VERSION)
-    ds.AcquisitionContextSequence = DicomSequence()
-    # X-ray generation and detector
-    ds.KVP = f"{kvp:g}"
-    ds.XRayTubeCurrentInuA = "0"
-    ds.add_new(tags.EFFECTIVE_ENERGY, "FL", float(kvp))
-    ds.DetectorType = "DIRECT"
-    ds.ImagePositionPatient = [0, 0, 0]
-    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-    ds.ImagerPixelSpacing = [f"{view.pixel_pitch_mm[0]:.10g}", f"{view.pixel_pitch_mm[1]:.10g}"]
-    # Pixels: linear transmission counts, value / full scale
-    ds.PixelIntensityRelationship = "LIN"
-    ds.PixelIntensityRelationshipSign = 1
-    ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = "0", "1", "US"
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows, ds.Columns = view.shape
-    bits = max(1, int(full_scale).bit_length())
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, bits, bits - 1
-    ds.PixelRepresentation = 0
-    # what DICOS has no attribute for, so that Screener reads its own export exactly
-    block = ds.private_block(tags.PRIVATE_GROUP, tags.PRIVATE_CREATOR, create=True)
-    private_values: dict[int, Any] = {
-        tags.PRIVATE_BAG_ID: meta.bag_id,
-        tags.PRIVATE_STATION: meta.station,
-        tags.PRIVATE_LANE: meta.lane,
-        tags.PRIVATE_SOURCE: meta.source,
-        tags.PRIVATE_SOURCE_KIND: meta.source_kind.value,
-        tags.PRIVATE_SCANNER_PROFILE: meta.scanner_profile,
-        tags.PRIVATE_CHANNEL_HIGH: meta.channel_high,
-        tags.PRIVATE_CHANNEL_LOW: meta.channel_low,
-        tags.PRIVATE_VIEW_NAME: view.name,
-        tags.PRIVATE_BELT_DIRECTION: view.belt_direction.value,
-        tags.PRIVATE_FULL_SCALE: float(full_scale),
-        tags.PRIVATE_FILES_IN_SCAN: shared.files,
-        tags.PRIVATE_STORED_DTYPE: str(view.high.dtype),
-    }
-    for offset, value in private_values.items():
-        block.add_new(offset, tags.PRIVATE_ELEMENTS[offset][0], value)
-    ds.PixelData = np.ascontiguousarray(pixels, dtype="<u2").tobytes()
-    ds["PixelData"].VR = "OW"
-    return ds
-
-
-def _save(ds: Dataset, target: Path) -> Path:
-    """Write beside ``target`` (a hidden name a watch folder skips), fsync, rename."""
-    fd, tmp_name = tempfile.mkstemp(prefix=".writing-", suffix=".dcs", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pydicom.dcmwrite(handle, ds, enforce_file_format=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
