@@ -10,9 +10,8 @@ administrator's (``keys.manage``): the guard logs and refuses anyone else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
@@ -31,9 +30,10 @@ from screener.audit.log import AuditLog
 from screener.audit.pins import station_expectations
 from screener.audit.query import covering_checkpoint, stations
 from screener.config import Settings
-from screener.ui.chain_tasks import ChainTasks, Report
-from screener.ui.chain_widgets import StatusLine, card_column, error_text, table_view
+from screener.ui.background import BackgroundJobs, Progress
+from screener.ui.table_model import RowsModel
 from screener.ui.theme import MUTED
+from screener.ui.widgets import StatusLine, card_column, error_text, table_view
 from screener.workflow.session import Operator
 from screener.workflow.station_keys import Rotation, rotate_station_key, sign_checkpoint
 
@@ -77,48 +77,21 @@ def key_state(log: AuditLog, settings: Settings) -> KeyState:
 
 
 # ---------------------------------------------------------------------- the panel
-class StationModel(QAbstractTableModel):
+class StationModel(RowsModel[StationRow]):
     COLUMNS = ("Station", "Chain here", "Key pinned on this station", "Anchor")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[StationRow] = []
+    def display(self, row: StationRow, column: int) -> str:
+        anchor = "none" if row.anchor_seq is None else \
+            f"seq {row.anchor_seq} · {(row.anchor_time or '')[:19].replace('T', ' ')}"
+        return (row.station, "yes" if row.in_database else "no",
+                display_fingerprint(row.pinned) if row.pinned else "no key file here",
+                anchor)[column]
 
-    def set_rows(self, rows: list[StationRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+    def tooltip(self, row: StationRow, column: int) -> str | None:
+        return row.pinned if column == 2 else None
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                 ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                    ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            anchor = "none" if row.anchor_seq is None else \
-                f"seq {row.anchor_seq} · {(row.anchor_time or '')[:19].replace('T', ' ')}"
-            return (row.station, "yes" if row.in_database else "no",
-                    display_fingerprint(row.pinned) if row.pinned else "no key file here",
-                    anchor)[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 2:
-            return row.pinned
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() in (1, 3):
-            return QColor(MUTED)
-        return None
+    def foreground(self, row: StationRow, column: int) -> QColor | None:
+        return QColor(MUTED) if column in (1, 3) else None
 
 
 class KeysPanel(QFrame):
@@ -127,7 +100,7 @@ class KeysPanel(QFrame):
     changed = Signal(str)
 
     def __init__(self, log: AuditLog, settings: Settings, operator: Operator,
-                 tasks: ChainTasks, parent: QWidget | None = None) -> None:
+                 tasks: BackgroundJobs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tabPage")
         self.log = log
@@ -228,7 +201,7 @@ class KeysPanel(QFrame):
     def refresh(self) -> None:
         log, settings = self.log, self.settings
 
-        def work(_report: Report) -> KeyState:
+        def work(_progress: Progress) -> KeyState:
             return key_state(log, settings)
 
         self.tasks.submit("keys.state", work, self._shown,
@@ -260,7 +233,7 @@ class KeysPanel(QFrame):
     def checkpoint(self) -> None:
         log, operator = self.log, self.operator
 
-        def work(_report: Report) -> CheckpointRecord | None:
+        def work(_progress: Progress) -> CheckpointRecord | None:
             return sign_checkpoint(log, operator)
 
         self.status.say("Signing…", "busy")
@@ -287,7 +260,7 @@ class KeysPanel(QFrame):
         self.confirm.hide()
         log, settings, operator = self.log, self.settings, self.operator
 
-        def work(_report: Report) -> Rotation:
+        def work(_progress: Progress) -> Rotation:
             return rotate_station_key(log, settings.home, operator)
 
         self.status.say("Rotating the station key…", "busy")

@@ -11,9 +11,8 @@ deletes the files. Events keep the hashes, so the chain verifies as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QFrame,
@@ -31,15 +30,16 @@ from screener.audit.chain import EventRecord
 from screener.audit.log import AuditLog
 from screener.audit.retention import PurgePlan, execute_purge, first_seen, plan_purge
 from screener.scan.store import ScanStore
-from screener.ui.chain_tasks import ChainTasks, Report
-from screener.ui.chain_widgets import (
+from screener.ui.background import BackgroundJobs, Progress
+from screener.ui.table_model import RowsModel, monospace
+from screener.ui.theme import AMBER, MUTED
+from screener.ui.widgets import (
     StatusLine,
     card_column,
     error_text,
     field_label,
     table_view,
 )
-from screener.ui.theme import AMBER, MUTED
 from screener.workflow.roles import Action, Guard
 from screener.workflow.session import Operator
 
@@ -108,55 +108,25 @@ def run_purge(log: AuditLog, store: ScanStore, operator: Operator, days: int
     return RetentionOutcome(plan, rows, False, logged)
 
 
-class RetentionModel(QAbstractTableModel):
+class RetentionModel(RowsModel[RetentionRow]):
     COLUMNS = ("Scan sha256", "First seen (UTC)", "Size", "Status")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[RetentionRow] = []
+    def display(self, row: RetentionRow, column: int) -> str:
+        seen = row.first_seen[:19].replace("T", " ") if row.first_seen else \
+            "no event (file time)"
+        return (row.scan_sha256[:24] + "…", seen, f"{row.size / 1e6:.2f} MB",
+                row.status)[column]
 
-    def set_rows(self, rows: list[RetentionRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+    def tooltip(self, row: RetentionRow, column: int) -> str | None:
+        return row.scan_sha256 if column == 0 else None
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                 ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.rows)
+    def foreground(self, row: RetentionRow, column: int) -> QColor | None:
+        if column == 3:
+            return HELD_TEXT if row.held else PURGE_TEXT
+        return QColor(MUTED) if column in (1, 2) else None
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                    ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            seen = row.first_seen[:19].replace("T", " ") if row.first_seen else \
-                "no event (file time)"
-            return (row.scan_sha256[:24] + "…", seen, f"{row.size / 1e6:.2f} MB",
-                    row.status)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return row.scan_sha256
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == 3:
-                return HELD_TEXT if row.held else PURGE_TEXT
-            if column in (1, 2):
-                return QColor(MUTED)
-        if role == Qt.ItemDataRole.FontRole and column == 0:
-            font = QFont("monospace")
-            font.setStyleHint(QFont.StyleHint.Monospace)
-            return font
-        return None
+    def font(self, row: RetentionRow, column: int) -> QFont | None:
+        return monospace() if column == 0 else None
 
 
 class RetentionPanel(QFrame):
@@ -165,7 +135,7 @@ class RetentionPanel(QFrame):
     purged = Signal(object)  # RetentionOutcome
     reviewed = Signal(object)  # RetentionOutcome
 
-    def __init__(self, log: AuditLog, store: ScanStore, operator: Operator, tasks: ChainTasks,
+    def __init__(self, log: AuditLog, store: ScanStore, operator: Operator, tasks: BackgroundJobs,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tabPage")
@@ -248,7 +218,7 @@ class RetentionPanel(QFrame):
     def dry_run(self) -> None:
         log, store, days = self.log, self.store, self.days.value()
 
-        def work(_report: Report) -> RetentionOutcome:
+        def work(_progress: Progress) -> RetentionOutcome:
             return review_retention(log, store, days)
 
         self.summary.say("Planning…", "busy")
@@ -279,7 +249,7 @@ class RetentionPanel(QFrame):
         self.confirm.hide()
         log, store, operator, days = self.log, self.store, self.operator, self.days.value()
 
-        def work(_report: Report) -> RetentionOutcome:
+        def work(_progress: Progress) -> RetentionOutcome:
             return run_purge(log, store, operator, days)
 
         self.summary.say("Purging…", "busy")

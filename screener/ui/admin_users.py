@@ -10,11 +10,10 @@ view's worker; the table is read again after each.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,17 +33,20 @@ from screener.accounts.passwords import MIN_LENGTH, PasswordPolicyError
 from screener.accounts.users import Account, AccountError, Accounts
 from screener.audit.chain import EventRecord
 from screener.audit.query import EventSearch, search_events
-from screener.ui.chain_tasks import ChainTasks, Report
-from screener.ui.chain_widgets import (
+from screener.ui.background import BackgroundJobs, Progress
+from screener.ui.event_search import EventTableModel
+from screener.ui.table_model import RowsModel
+from screener.ui.theme import AMBER, MUTED
+from screener.ui.widgets import (
     FieldError,
     StatusLine,
+    add_fields,
     card_column,
     error_text,
     field_label,
+    restyle,
     table_view,
 )
-from screener.ui.event_search import EventTableModel
-from screener.ui.theme import AMBER, MUTED
 from screener.workflow.errors import PermissionDenied
 from screener.workflow.roles import KIND_AUTH_DENIED, Role
 from screener.workflow.session import Operator
@@ -70,60 +72,36 @@ def account_state(account: Account, now: datetime | None = None) -> str:
     return f"{state} · demo" if account.demo else state
 
 
-class AccountModel(QAbstractTableModel):
+class AccountModel(RowsModel[Account]):
     COLUMNS = ("User", "Role", "State", "Name", "Created (UTC)", "Failed logins")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.accounts: list[Account] = []
-        self._states: list[str] = []
+        self._states: dict[str, str] = {}  # user id -> account_state
 
-    def set_accounts(self, accounts: list[Account]) -> None:
-        self.beginResetModel()
-        self.accounts = list(accounts)
+    def set_rows(self, rows: Iterable[Account]) -> None:
+        accounts = list(rows)
         now = datetime.now(UTC)
-        self._states = [account_state(a, now) for a in self.accounts]
-        self.endResetModel()
+        self._states = {a.user_id: account_state(a, now) for a in accounts}
+        super().set_rows(accounts)
 
     def row_of(self, user_id: str) -> int:
-        return next((i for i, a in enumerate(self.accounts) if a.user_id == user_id), -1)
+        return next((i for i, a in enumerate(self.rows) if a.user_id == user_id), -1)
 
     def state(self, row: int) -> str:
-        return self._states[row]
+        return self._states[self.rows[row].user_id]
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                 ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.accounts)
+    def display(self, row: Account, column: int) -> str:
+        return (row.user_id, row.role.value, self._states[row.user_id], row.display_name,
+                row.created_utc[:16].replace("T", " "), str(row.failed_attempts))[column]
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                    ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        account = self.accounts[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (account.user_id, account.role.value, self._states[index.row()],
-                    account.display_name, account.created_utc[:16].replace("T", " "),
-                    str(account.failed_attempts))[column]
-        if role == Qt.ItemDataRole.ForegroundRole:
-            state = self._states[index.row()]
-            if column == 2 and state.startswith("locked"):
-                return LOCKED_TEXT
-            if column == 2 and state.startswith("disabled"):
-                return DISABLED_TEXT
-            if column in (3, 4, 5):
-                return QColor(MUTED)
-        return None
+    def foreground(self, row: Account, column: int) -> QColor | None:
+        state = self._states[row.user_id]
+        if column == 2 and state.startswith("locked"):
+            return LOCKED_TEXT
+        if column == 2 and state.startswith("disabled"):
+            return DISABLED_TEXT
+        return QColor(MUTED) if column in (3, 4, 5) else None
 
 
 class UsersPanel(QFrame):
@@ -131,7 +109,7 @@ class UsersPanel(QFrame):
 
     changed = Signal(str)  # what was done
 
-    def __init__(self, accounts: Accounts, operator: Operator, tasks: ChainTasks,
+    def __init__(self, accounts: Accounts, operator: Operator, tasks: BackgroundJobs,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tabPage")
@@ -173,9 +151,6 @@ class UsersPanel(QFrame):
 
     def _create_card(self) -> QFrame:
         frame, column = card_column(self, "New account")
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(3)
         self.new_id = QLineEdit(frame)
         self.new_id.setObjectName("newUserId")
         self.new_id.setPlaceholderText("op-17")
@@ -188,18 +163,10 @@ class UsersPanel(QFrame):
             self.new_role.addItem(role.value, role)
         self.new_password = self._password(frame, "newPassword")
         self.new_repeat = self._password(frame, "newPasswordRepeat")
-        self.create_errors: dict[str, FieldError] = {}
-        for index, (label, key, field) in enumerate((
-                ("User &id", "id", self.new_id), ("Na&me", "name", self.new_name),
-                ("R&ole", "role", self.new_role), ("&Password", "password", self.new_password),
-                ("Repea&t", "repeat", self.new_repeat))):
-            grid.addWidget(field_label(label, field, frame), index * 2, 0)
-            grid.addWidget(field, index * 2, 1)
-            error = FieldError(field, frame)
-            grid.addWidget(error, index * 2 + 1, 1)
-            self.create_errors[key] = error
-        grid.setColumnStretch(1, 1)
-        column.addLayout(grid)
+        self.create_errors = self._form(column, (
+            ("User &id", "id", self.new_id), ("Na&me", "name", self.new_name),
+            ("R&ole", "role", self.new_role), ("&Password", "password", self.new_password),
+            ("Repea&t", "repeat", self.new_repeat)), frame)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.create_button = QPushButton("&Create account", frame)
@@ -236,22 +203,11 @@ class UsersPanel(QFrame):
         state_row.addWidget(self.disable_button)
         state_row.addStretch(1)
         column.addLayout(state_row)
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(3)
         self.reset_password = self._password(frame, "resetPassword")
         self.reset_repeat = self._password(frame, "resetPasswordRepeat")
-        self.reset_errors: dict[str, FieldError] = {}
-        for index, (label, key, field) in enumerate((
-                ("&New password", "password", self.reset_password),
-                ("Repe&at", "repeat", self.reset_repeat))):
-            grid.addWidget(field_label(label, field, frame), index * 2, 0)
-            grid.addWidget(field, index * 2, 1)
-            error = FieldError(field, frame)
-            grid.addWidget(error, index * 2 + 1, 1)
-            self.reset_errors[key] = error
-        grid.setColumnStretch(1, 1)
-        column.addLayout(grid)
+        self.reset_errors = self._form(column, (
+            ("&New password", "password", self.reset_password),
+            ("Repe&at", "repeat", self.reset_repeat)), frame)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.reset_button = QPushButton("&Reset password", frame)
@@ -283,6 +239,18 @@ class UsersPanel(QFrame):
         column.addWidget(self.activity_table, 1)
         return frame
 
+    @staticmethod
+    def _form(column: QVBoxLayout, fields: Iterable[tuple[str, str, QWidget]],
+              parent: QWidget) -> dict[str, FieldError]:
+        """The fields, each with its error under it, in a grid at the end of ``column``."""
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(3)
+        errors = add_fields(grid, fields, parent)
+        grid.setColumnStretch(1, 1)
+        column.addLayout(grid)
+        return errors
+
     def _password(self, parent: QWidget, name: str) -> QLineEdit:
         line = QLineEdit(parent)
         line.setObjectName(name)
@@ -294,7 +262,7 @@ class UsersPanel(QFrame):
     def refresh(self) -> None:
         accounts = self.accounts
 
-        def work(_report: Report) -> tuple[list[Account], list[EventRecord]]:
+        def work(_progress: Progress) -> tuple[list[Account], list[EventRecord]]:
             return accounts.all(), search_events(accounts.engine, ACTIVITY)
 
         self.tasks.submit("users.list", work, self._listed,
@@ -303,11 +271,11 @@ class UsersPanel(QFrame):
 
     def _listed(self, read: tuple[list[Account], list[EventRecord]]) -> None:
         found, activity = read
-        self.activity.set_events(activity)
+        self.activity.set_rows(activity)
         current = self.selected()
         keep = self._select_after or (current.user_id if current is not None else None)
         self._select_after = None
-        self.model.set_accounts(found)
+        self.model.set_rows(found)
         row = self.model.row_of(keep) if keep else -1
         if row >= 0:
             self.table.selectRow(row)
@@ -319,9 +287,9 @@ class UsersPanel(QFrame):
 
     def selected(self) -> Account | None:
         index = self.table.currentIndex()
-        if not index.isValid() or index.row() >= len(self.model.accounts):
+        if not index.isValid() or index.row() >= len(self.model.rows):
             return None
-        return self.model.accounts[index.row()]
+        return self.model.rows[index.row()]
 
     def select_user(self, user_id: str) -> bool:
         row = self.model.row_of(user_id)
@@ -332,7 +300,7 @@ class UsersPanel(QFrame):
         return True
 
     def _selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        account = self.model.accounts[current.row()] if current.isValid() else None
+        account = self.model.rows[current.row()] if current.isValid() else None
         self._enable_changes(account)
 
     def _enable_changes(self, account: Account | None) -> None:
@@ -349,9 +317,7 @@ class UsersPanel(QFrame):
         self.disable_button.setText("&Enable" if account.disabled else "&Disable")
         self.disable_button.setObjectName("primaryButton" if account.disabled
                                           else "dangerButton")
-        style = self.disable_button.style()
-        style.unpolish(self.disable_button)
-        style.polish(self.disable_button)
+        restyle(self.disable_button)
         self.unlock_button.setEnabled(account.locked_until_utc is not None
                                       or account.failed_attempts > 0)
 
@@ -361,7 +327,7 @@ class UsersPanel(QFrame):
              after: Callable[[], None] | None = None) -> None:
         self.status.say(f"{done_text.split(':')[0]}…", "busy")
 
-        def work(_report: Report) -> object:
+        def work(_progress: Progress) -> object:
             return action()
 
         def done(_value: object) -> None:

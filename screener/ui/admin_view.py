@@ -15,16 +15,18 @@ Tab through every control, Alt mnemonics on fields and buttons.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+import functools
 
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from screener.ui import shortcuts
 from screener.ui.admin_keys import KeysPanel
 from screener.ui.admin_retention import RetentionPanel
 from screener.ui.admin_users import UsersPanel
-from screener.ui.chain_tasks import ChainTasks
-from screener.ui.chain_widgets import ROLE_VIEW_STYLE, focus_first
+from screener.ui.background import BackgroundJobs
 from screener.ui.context import ViewContext
+from screener.ui.theme import CHAIN_VIEWS_STYLE
+from screener.ui.widgets import show_tab, view_header
 
 USERS_TAB, KEYS_TAB, RETENTION_TAB = 0, 1, 2
 
@@ -35,26 +37,14 @@ class AdminView(QWidget):
     def __init__(self, context: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("adminView")
-        self.setStyleSheet(ROLE_VIEW_STYLE)
+        self.setStyleSheet(CHAIN_VIEWS_STYLE)
         self.context = context
-        self.tasks = ChainTasks(self)
+        self.tasks = BackgroundJobs("admin", parent=self)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         outer.setSpacing(6)
-        header = QHBoxLayout()
-        header.setSpacing(10)
-        title = QLabel("Administration", self)
-        title.setObjectName("bagLabel")
-        header.addWidget(title)
-        where = QLabel(f"station {context.log.station} · {context.operator.id} "
-                       f"({context.operator.role.value})", self)
-        where.setObjectName("fieldLabel")
-        header.addWidget(where)
-        header.addStretch(1)
-        keys = QLabel("Alt+1 users · Alt+2 stations and keys · Alt+3 retention", self)
-        keys.setObjectName("fieldLabel")
-        header.addWidget(keys)
-        outer.addLayout(header)
+        outer.addLayout(view_header(self, "Administration", context, "Alt+1 users · Alt+2 "
+                                    "stations and keys · Alt+3 retention"))
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("adminTabs")
@@ -68,15 +58,10 @@ class AdminView(QWidget):
         self.tabs.addTab(self.retention, "Retention")
         outer.addWidget(self.tabs, 1)
         for number, tab in ((1, USERS_TAB), (2, KEYS_TAB), (3, RETENTION_TAB)):
-            shortcut = QShortcut(QKeySequence(f"Alt+{number}"), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(lambda t=tab: self.show_tab(t))
+            shortcuts.bind(self, f"Alt+{number}", functools.partial(self.show_tab, tab))
 
     def show_tab(self, index: int) -> None:
-        self.tabs.setCurrentIndex(index)
-        page = self.tabs.currentWidget()
-        if page is not None:
-            focus_first(page)
+        show_tab(self.tabs, index)
 
     def wait_idle(self, timeout_ms: int = 60_000) -> bool:
         """Block until the view's worker is idle (shutdown, tests)."""

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -34,16 +33,18 @@ from screener.audit.pins import site_pins, station_expectations
 from screener.audit.schema import Event
 from screener.audit.verify import SiteReport, StationReport, verify_site
 from screener.config import Settings
-from screener.ui.chain_tasks import ChainTasks, Progress, Report
-from screener.ui.chain_widgets import (
+from screener.ui.background import BackgroundJobs, JobProgress, Progress
+from screener.ui.table_model import RowsModel, bold
+from screener.ui.theme import MUTED
+from screener.ui.widgets import (
     StatusLine,
     card,
     error_text,
     panel_title,
     restyle,
+    show_progress,
     table_view,
 )
-from screener.ui.theme import MUTED
 
 OK_TEXT = QColor("#8ee6ad")
 FAULT_TEXT = QColor("#ff9a9a")
@@ -64,7 +65,7 @@ class ChainCheck:
             (self.site is None or self.site.ok)
 
 
-def check_chain(log: AuditLog, settings: Settings, report: Report) -> ChainCheck:
+def check_chain(log: AuditLog, settings: Settings, report: Progress) -> ChainCheck:
     """Verify the database behind ``log`` as the station does (worker thread)."""
     engine = log.engine
     with engine.connect() as conn:
@@ -92,61 +93,29 @@ def fault_text(report: StationReport) -> str:
     return f"seq {first.seq} · {first.fault.value}: {first.detail}"
 
 
-REPORT_COLUMNS = ("Station", "Result", "Events", "Checkpoints", "Head", "Key", "First fault")
+class StationReportModel(RowsModel[StationReport]):
+    COLUMNS = ("Station", "Result", "Events", "Checkpoints", "Head", "Key", "First fault")
 
+    def display(self, row: StationReport, column: int) -> str:
+        return (row.station, "OK" if row.ok else "TAMPERED", f"{row.events:,}",
+                str(row.checkpoints), str(row.head_seq),
+                ", ".join(display_fingerprint(f)[:19] for f in row.key_fingerprints) or "none",
+                fault_text(row))[column]
 
-class StationReportModel(QAbstractTableModel):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.reports: list[StationReport] = []
-
-    def set_reports(self, reports: list[StationReport]) -> None:
-        self.beginResetModel()
-        self.reports = list(reports)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                 ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.reports)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                    ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(REPORT_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return REPORT_COLUMNS[section]
+    def tooltip(self, row: StationReport, column: int) -> str | None:
+        if column == 6 and row.first is not None:
+            return str(row.first)
+        if column == 5:
+            return "\n".join(row.key_fingerprints)
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        report = self.reports[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            values = (report.station, "OK" if report.ok else "TAMPERED", f"{report.events:,}",
-                      str(report.checkpoints), str(report.head_seq),
-                      ", ".join(display_fingerprint(f)[:19] for f in report.key_fingerprints)
-                      or "none", fault_text(report))
-            return values[column]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 6 and report.first is not None:
-                return str(report.first)
-            if column == 5:
-                return "\n".join(report.key_fingerprints)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column in (1, 6):
-                return OK_TEXT if report.ok else FAULT_TEXT
-            if column in (2, 3, 4, 5):
-                return QColor(MUTED)
-        if role == Qt.ItemDataRole.FontRole and column == 1:
-            font = QFont()
-            font.setBold(True)
-            return font
-        return None
+    def foreground(self, row: StationReport, column: int) -> QColor | None:
+        if column in (1, 6):
+            return OK_TEXT if row.ok else FAULT_TEXT
+        return QColor(MUTED) if column in (2, 3, 4, 5) else None
+
+    def font(self, row: StationReport, column: int) -> QFont | None:
+        return bold() if column == 1 else None
 
 
 class ChainStatusPanel(QWidget):
@@ -155,7 +124,7 @@ class ChainStatusPanel(QWidget):
     verified = Signal(object)  # ChainCheck
     state_changed = Signal(str, str)  # chip text, level (ok, error, busy, warning, info)
 
-    def __init__(self, log: AuditLog, settings: Settings, tasks: ChainTasks,
+    def __init__(self, log: AuditLog, settings: Settings, tasks: BackgroundJobs,
                  parent: QWidget | None = None, *,
                  fingerprint: Callable[[], str] | None = None) -> None:
         super().__init__(parent)
@@ -258,27 +227,25 @@ class ChainStatusPanel(QWidget):
         self.state_changed.emit("Chain: verifying…", "busy")
         log, settings = self.log, self.settings
 
-        def work(report: Report) -> ChainCheck:
+        def work(report: Progress) -> ChainCheck:
             return check_chain(log, settings, report)
 
         self.tasks.submit("verify", work, self._done, failed=self._failed,
                           progress=self._progress)
 
-    def _progress(self, progress: Progress) -> None:
+    def _progress(self, progress: JobProgress) -> None:
         if self.progress.property("state"):
             self.progress.setProperty("state", "")
             restyle(self.progress)
-        if progress.total > 0:
-            self.progress.setRange(0, progress.total)
-            self.progress.setValue(progress.done)
-        self.status.say(f"Verifying: {progress.text}", "busy")
+        show_progress(self.progress, progress)
+        self.status.say(f"Verifying: {progress.label}", "busy")
 
     def _done(self, check: ChainCheck) -> None:
         self.last = check
         self.verify_button.setEnabled(True)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.model.set_reports(check.reports)
+        self.model.set_rows(check.reports)
         bad = [r for r in check.reports if not r.ok]
         if not check.reports:
             self.status.say("The log holds no chain yet.", "warning")

@@ -76,18 +76,24 @@ def _positive(name: str, value: float) -> None:
         raise ConfigError("workstation settings", name, f"must be more than 0, not {value}")
 
 
+def read_json(path: Path) -> object:
+    """The JSON in the file at ``path``; :class:`ConfigError` naming the file when it
+    cannot be read or is not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(str(path), "(file)", f"cannot be read ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "(file)", f"not valid JSON ({exc})") from None
+
+
 def load_ui_settings(path: Path | None) -> UiSettings:
     """Defaults, then the JSON file at ``path`` (if given). Unknown keys and bad values
     raise :class:`ConfigError` naming the file and the key."""
     if path is None:
         return UiSettings()
     source = str(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(source, "(file)", f"cannot be read ({exc.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, "(file)", f"not valid JSON ({exc})") from None
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise ConfigError(source, "format", f"must be {FORMAT_NAME!r}")
     if data.get("format_version") != FORMAT_VERSION:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,8 +37,10 @@ from screener.audit import cases, retention
 from screener.audit.chain import KIND_GENESIS, KIND_KEY_ROTATED, EventRecord
 from screener.audit.evidence.export import KIND_EXPORTED
 from screener.audit.query import EventSearch, EventSearchError, search_events, stations
-from screener.ui.chain_tasks import ChainTasks, Report
-from screener.ui.chain_widgets import (
+from screener.ui.background import BackgroundJobs, Progress
+from screener.ui.table_model import Index, RowsModel, monospace
+from screener.ui.theme import AMBER, MUTED
+from screener.ui.widgets import (
     FieldError,
     StatusLine,
     card,
@@ -47,7 +49,6 @@ from screener.ui.chain_widgets import (
     panel_title,
     table_view,
 )
-from screener.ui.theme import AMBER, MUTED
 from screener.workflow import session
 from screener.workflow.roles import KIND_AUTH_DENIED
 
@@ -215,86 +216,65 @@ def describe_event(event: EventRecord) -> str:
 
 
 # ---------------------------------------------------------------------- the table
-COLUMNS = ("Time (UTC)", "Station", "Seq", "Kind", "Actor", "Scan", "Summary")
-
-
-class EventTableModel(QAbstractTableModel):
+class EventTableModel(RowsModel[EventRecord]):
     """Events found, one per row."""
+
+    COLUMNS = ("Time (UTC)", "Station", "Seq", "Kind", "Actor", "Scan", "Summary")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.events: list[EventRecord] = []
-        self._summaries: list[str] = []
+        self._summaries: dict[tuple[str, int], str] = {}  # (station, seq) -> summarise
 
-    def set_events(self, events: Sequence[EventRecord]) -> None:
-        self.beginResetModel()
-        self.events = list(events)
-        self._summaries = [summarise(e) for e in self.events]
-        self.endResetModel()
+    @property
+    def events(self) -> list[EventRecord]:
+        return self.rows
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                 ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.events)
+    def set_rows(self, rows: Iterable[EventRecord]) -> None:
+        events = list(rows)
+        self._summaries = {(e.station, e.seq): summarise(e) for e in events}
+        super().set_rows(events)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                    ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        event = self.events[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(event, column, index.row())
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 5:
-                return event.scan_sha256
-            if column == 6:
-                return self._summaries[index.row()]
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._colour(event, column)
-        if role == Qt.ItemDataRole.FontRole and column == 5:
-            font = QFont("monospace")
-            font.setStyleHint(QFont.StyleHint.Monospace)
-            return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.isValid() \
+                and index.column() == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return super().data(index, role)
+
+    def display(self, row: EventRecord, column: int) -> str:
+        if column == 0:
+            return row.time_utc[:19].replace("T", " ")
+        if column == 1:
+            return row.station
+        if column == 2:
+            return str(row.seq)
+        if column == 3:
+            return row.kind
+        if column == 4:
+            return row.actor
+        if column == 5:
+            return (row.scan_sha256 or "")[:10]
+        return self._summaries[(row.station, row.seq)]
+
+    def tooltip(self, row: EventRecord, column: int) -> str | None:
+        if column == 5:
+            return row.scan_sha256
+        if column == 6:
+            return self._summaries[(row.station, row.seq)]
         return None
 
-    def _display(self, event: EventRecord, column: int, row: int) -> str:
-        if column == 0:
-            return event.time_utc[:19].replace("T", " ")
-        if column == 1:
-            return event.station
-        if column == 2:
-            return str(event.seq)
-        if column == 3:
-            return event.kind
-        if column == 4:
-            return event.actor
-        if column == 5:
-            return (event.scan_sha256 or "")[:10]
-        return self._summaries[row]
-
-    def _colour(self, event: EventRecord, column: int) -> QColor | None:
+    def foreground(self, row: EventRecord, column: int) -> QColor | None:
         if column in (0, 1, 2, 5):
             return QColor(MUTED)
-        if column == 6 and event.kind == session.KIND_DECISION:
-            if '"decision":"suspect"' in event.payload:
+        if column == 6 and row.kind == session.KIND_DECISION:
+            if '"decision":"suspect"' in row.payload:
                 return SUSPECT_TEXT
             return CLEAR_TEXT
-        if event.kind in (KIND_AUTH_DENIED, users.KIND_LOGIN_FAILED, users.KIND_LOCKED):
+        if row.kind in (KIND_AUTH_DENIED, users.KIND_LOGIN_FAILED, users.KIND_LOCKED):
             return QColor(AMBER)
         return None
+
+    def font(self, row: EventRecord, column: int) -> QFont | None:
+        return monospace() if column == 5 else None
 
 
 # ---------------------------------------------------------------------- the panel
@@ -304,7 +284,7 @@ class EventSearchPanel(QWidget):
     selection_changed = Signal(object)  # EventRecord | None
     search_done = Signal(int)  # number of events found
 
-    def __init__(self, engine: Engine, tasks: ChainTasks,
+    def __init__(self, engine: Engine, tasks: BackgroundJobs,
                  actors: Callable[[], list[str]] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -420,8 +400,7 @@ class EventSearchPanel(QWidget):
         self.detail.setAccessibleName("Selected event")
         self.detail.setReadOnly(True)
         self.detail.setTabChangesFocus(True)
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono = monospace()
         mono.setPointSizeF(9)
         self.detail.setFont(mono)
         self.detail.setPlaceholderText("The selected event, in full")
@@ -444,7 +423,7 @@ class EventSearchPanel(QWidget):
     def _load_choices(self) -> None:
         engine, actors = self.engine, self._actors
 
-        def work(_report: Report) -> tuple[list[str], list[str]]:
+        def work(_progress: Progress) -> tuple[list[str], list[str]]:
             names = actors() if actors is not None else []
             return stations(engine), sorted({*names, "system"})
 
@@ -491,7 +470,7 @@ class EventSearchPanel(QWidget):
         self.status.say("Searching…", "busy")
         engine = self.engine
 
-        def work(_report: Report) -> list[EventRecord]:
+        def work(_progress: Progress) -> list[EventRecord]:
             return search_events(engine, wanted)
 
         self.tasks.submit("search", work,
@@ -510,7 +489,7 @@ class EventSearchPanel(QWidget):
     def _found(self, generation: int, wanted: EventSearch, found: list[EventRecord]) -> None:
         if generation != self._generation:
             return
-        self.model.set_events(found)
+        self.model.set_rows(found)
         more = " (the limit: there may be more)" if len(found) >= wanted.limit else ""
         self.status.say(f"{len(found)} event(s), newest first{more}.",
                         "info" if found else "warning")

@@ -44,8 +44,8 @@ from screener.audit.evidence.errors import EvidenceExportError
 from screener.audit.keys import display_fingerprint
 from screener.audit.log import AuditLog
 from screener.scan.store import ScanStore
-from screener.ui.chain_tasks import ChainTasks, Progress, Report
-from screener.ui.chain_widgets import (
+from screener.ui.background import BackgroundJobs, JobProgress, Progress
+from screener.ui.widgets import (
     FieldError,
     StatusLine,
     error_text,
@@ -92,7 +92,7 @@ def select(log: AuditLog, request: ExportRequest) -> Selection:
 
 
 def export_evidence(log: AuditLog, store: ScanStore, operator: Operator,
-                    request: ExportRequest, report: Report) -> ExportOutcome:
+                    request: ExportRequest, report: Progress) -> ExportOutcome:
     """Check the role, select, write and log the bundle, then verify it (worker)."""
     Guard(log).require(operator.id, operator.role, Action.EXPORT_EVIDENCE,
                        subject=f"evidence bundle {request.out.name} for case "
@@ -115,7 +115,7 @@ class EvidenceExportPanel(QFrame):
     exported = Signal(object)  # ExportOutcome
     export_failed = Signal(str)
 
-    def __init__(self, log: AuditLog, store: ScanStore, operator: Operator, tasks: ChainTasks,
+    def __init__(self, log: AuditLog, store: ScanStore, operator: Operator, tasks: BackgroundJobs,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
@@ -315,16 +315,16 @@ class EvidenceExportPanel(QFrame):
         self.status.say(f"Exporting to {request.out.name}…", "busy")
         log, store, operator = self.log, self.store, self.operator
 
-        def work(report: Report) -> ExportOutcome:
+        def work(report: Progress) -> ExportOutcome:
             return export_evidence(log, store, operator, request, report)
 
         self.tasks.submit("export", work, self._done, failed=self._failed,
                           progress=self._progress)
 
-    def _progress(self, progress: Progress) -> None:
+    def _progress(self, progress: JobProgress) -> None:
         self.progress.setRange(0, max(1, progress.total))
         self.progress.setValue(progress.done)
-        self.status.say(f"Exporting: {progress.text}…", "busy")
+        self.status.say(f"Exporting: {progress.label}…", "busy")
 
     def _done(self, outcome: ExportOutcome) -> None:
         self.last = outcome

@@ -39,11 +39,11 @@ from screener.audit.query import events_for_scan
 from screener.imaging.presets import PresetSet, shipped_presets
 from screener.imaging.render import PreparedView
 from screener.scan.store import ScanStore
-from screener.ui.chain_tasks import ChainTasks, Report
-from screener.ui.chain_widgets import StatusLine, error_text, field_label, panel_title
+from screener.ui.background import BackgroundJobs, Progress
 from screener.ui.controller import to_qimage
 from screener.ui.jobs import bag_functions, choose_function, prepare_all, render_frames
 from screener.ui.scan_canvas import Highlight, ScanCanvas
+from screener.ui.widgets import StatusLine, error_text, field_label, panel_title
 from screener.workflow.ai import AiDetection
 from screener.workflow.decisions import Box
 from screener.workflow.session import KIND_AI_RESULT, KIND_DECISION
@@ -302,7 +302,7 @@ class ExactImagePanel(QWidget):
 
     shown = Signal(object)  # ExactImage, once on screen
 
-    def __init__(self, engine: Engine, store: ScanStore, tasks: ChainTasks,
+    def __init__(self, engine: Engine, store: ScanStore, tasks: BackgroundJobs,
                  presets: PresetSet | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tabPage")
@@ -385,7 +385,7 @@ class ExactImagePanel(QWidget):
         shown = self.current
         if shown is not None and shown.overlay.scan_sha256 == digest:
             # the same scan, another of its events: only what is drawn changes
-            def redraw(_report: Report) -> ExactImage | None:
+            def redraw(_progress: Progress) -> ExactImage | None:
                 return replace(shown, overlay=scan_overlay(
                     events_for_scan(engine, digest), digest, event))
 
@@ -395,7 +395,7 @@ class ExactImagePanel(QWidget):
             return
         self.status.say(f"Loading scan {digest[:12]}… from the store", "busy")
 
-        def work(_report: Report) -> ExactImage | None:
+        def work(_progress: Progress) -> ExactImage | None:
             if generation != self._generation:  # already superseded: skip the work
                 return None
             return load_exact_image(engine, store, digest, event, function=function,
@@ -413,7 +413,7 @@ class ExactImagePanel(QWidget):
         function = str(self.function.currentData() or DEFAULT_FUNCTION)
         presets = self.presets
 
-        def work(_report: Report) -> ExactImage:
+        def work(_progress: Progress) -> ExactImage:
             return render_exact(image, function, presets)
 
         self.tasks.submit("image.render", work,

@@ -7,9 +7,8 @@ or ``case.release``, as ``screener case hold|release`` does.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
@@ -23,16 +22,16 @@ from PySide6.QtWidgets import (
 from screener.audit.cases import case_holds
 from screener.audit.chain import EventRecord
 from screener.audit.log import AuditLog
-from screener.ui.chain_tasks import ChainTasks, Report
-from screener.ui.chain_widgets import (
-    FieldError,
+from screener.ui.background import BackgroundJobs, Progress
+from screener.ui.table_model import RowsModel
+from screener.ui.theme import MUTED
+from screener.ui.widgets import (
     StatusLine,
+    add_fields,
     error_text,
-    field_label,
     panel_title,
     table_view,
 )
-from screener.ui.theme import MUTED
 from screener.workflow import holds
 from screener.workflow.roles import Guard
 from screener.workflow.session import Operator
@@ -40,45 +39,27 @@ from screener.workflow.session import Operator
 _SPLIT = re.compile(r"[\s,;]+")
 
 
-class CaseModel(QAbstractTableModel):
+class CaseModel(RowsModel[tuple[str, list[str]]]):
+    """Open cases: (case id, its scans' sha256s, sorted)."""
+
     COLUMNS = ("Case", "On hold", "Scans")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.cases: list[tuple[str, list[str]]] = []
+    @property
+    def cases(self) -> list[tuple[str, list[str]]]:
+        return self.rows
 
     def set_cases(self, cases: dict[str, set[str]]) -> None:
-        self.beginResetModel()
-        self.cases = [(case, sorted(scans)) for case, scans in sorted(cases.items())]
-        self.endResetModel()
+        self.set_rows((case, sorted(scans)) for case, scans in sorted(cases.items()))
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                 ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.cases)
+    def display(self, row: tuple[str, list[str]], column: int) -> str:
+        case, scans = row
+        return (case, str(len(scans)), ", ".join(s[:12] for s in scans))[column]
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: N802, B008
-                    ) -> int:  # fmt: skip
-        return 0 if parent.isValid() else len(self.COLUMNS)
+    def tooltip(self, row: tuple[str, list[str]], column: int) -> str | None:
+        return "\n".join(row[1]) if column == 2 else None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        case, scans = self.cases[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (case, str(len(scans)),
-                    ", ".join(s[:12] for s in scans))[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 2:
-            return "\n".join(scans)
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2:
-            return QColor(MUTED)
-        return None
+    def foreground(self, row: tuple[str, list[str]], column: int) -> QColor | None:
+        return QColor(MUTED) if column == 2 else None
 
 
 class HoldsPanel(QFrame):
@@ -87,7 +68,7 @@ class HoldsPanel(QFrame):
     changed = Signal(object)  # the EventRecord written
     case_chosen = Signal(str)
 
-    def __init__(self, log: AuditLog, operator: Operator, tasks: ChainTasks,
+    def __init__(self, log: AuditLog, operator: Operator, tasks: BackgroundJobs,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
@@ -127,17 +108,10 @@ class HoldsPanel(QFrame):
         self.reason = QLineEdit(self)
         self.reason.setObjectName("holdReason")
         self.reason.setPlaceholderText("why (logged)")
-        self.errors: dict[str, FieldError] = {}
-        row = 2
-        for label, key, field in (("Cas&e id", "case", self.case_id),
-                                  ("Sc&ans", "scans", self.scans),
-                                  ("&Reason", "reason", self.reason)):
-            grid.addWidget(field_label(label, field, self), row, 0)
-            grid.addWidget(field, row, 1, 1, 2)
-            error = FieldError(field, self)
-            self.errors[key] = error
-            grid.addWidget(error, row + 1, 1, 1, 2)
-            row += 2
+        self.errors = add_fields(grid, (("Cas&e id", "case", self.case_id),
+                                        ("Sc&ans", "scans", self.scans),
+                                        ("&Reason", "reason", self.reason)),
+                                 self, row=2, span=2)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.release_button = QPushButton("Release case", self)
@@ -149,9 +123,9 @@ class HoldsPanel(QFrame):
         self.hold_button.setToolTip("Hold the scans under the case: retention keeps them")
         buttons.addWidget(self.release_button)
         buttons.addWidget(self.hold_button)
-        grid.addLayout(buttons, row, 0, 1, 3)
+        grid.addLayout(buttons, 8, 0, 1, 3)
         self.status = StatusLine(self)
-        grid.addWidget(self.status, row + 1, 0, 1, 3)
+        grid.addWidget(self.status, 9, 0, 1, 3)
         grid.setColumnStretch(1, 1)
 
         self.refresh_button.clicked.connect(self.refresh)
@@ -173,7 +147,7 @@ class HoldsPanel(QFrame):
     def refresh(self) -> None:
         engine = self.log.engine
 
-        def work(_report: Report) -> dict[str, set[str]]:
+        def work(_progress: Progress) -> dict[str, set[str]]:
             return case_holds(engine)
 
         self.tasks.submit("holds.list", work, self._listed,
@@ -210,7 +184,7 @@ class HoldsPanel(QFrame):
         case, scans, reason = inputs
         log, operator = self.log, self.operator
 
-        def work(_report: Report) -> EventRecord:
+        def work(_progress: Progress) -> EventRecord:
             return holds.place_hold(Guard(log), operator.id, operator.role, case, scans,
                                     reason=reason)
 
@@ -230,7 +204,7 @@ class HoldsPanel(QFrame):
             return
         log, operator = self.log, self.operator
 
-        def work(_report: Report) -> EventRecord:
+        def work(_progress: Progress) -> EventRecord:
             return holds.release_hold(Guard(log), operator.id, operator.role, case,
                                       reason=reason)
 

@@ -19,11 +19,11 @@ verifies, Tab moves through every control; every field has an Alt mnemonic.
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -31,14 +31,16 @@ from PySide6.QtWidgets import (
 )
 
 from screener.audit.chain import EventRecord
+from screener.ui import shortcuts
+from screener.ui.background import BackgroundJobs
 from screener.ui.chain_status import ChainStatusPanel
-from screener.ui.chain_tasks import ChainTasks
-from screener.ui.chain_widgets import ROLE_VIEW_STYLE, StatusLine, focus_first
 from screener.ui.context import ViewContext
 from screener.ui.event_search import EventSearchPanel
 from screener.ui.evidence_export import EvidenceExportPanel
 from screener.ui.evidence_image import ExactImagePanel
 from screener.ui.investigator_holds import HoldsPanel
+from screener.ui.theme import CHAIN_VIEWS_STYLE
+from screener.ui.widgets import StatusLine, show_tab, view_header
 
 IMAGE_TAB, EVIDENCE_TAB, CHAIN_TAB = 0, 1, 2
 
@@ -49,10 +51,11 @@ class InvestigatorView(QWidget):
     def __init__(self, context: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("investigatorView")
-        self.setStyleSheet(ROLE_VIEW_STYLE)
+        self.setStyleSheet(CHAIN_VIEWS_STYLE)
         self.context = context
-        self.tasks = ChainTasks(self)  # quick reads: search, images, lists
-        self.jobs = ChainTasks(self)  # long or writing work: verify, export, holds
+        # quick reads: search, images, lists; long or writing work: verify, export, holds
+        self.tasks = BackgroundJobs("investigator-reads", parent=self)
+        self.jobs = BackgroundJobs("investigator-work", parent=self)
         self._build()
         self._connect()
 
@@ -63,19 +66,8 @@ class InvestigatorView(QWidget):
         outer.setContentsMargins(8, 8, 8, 8)
         outer.setSpacing(6)
 
-        header = QHBoxLayout()
-        header.setSpacing(10)
-        title = QLabel("Investigation", self)
-        title.setObjectName("bagLabel")
-        header.addWidget(title)
-        where = QLabel(f"station {log.station} · {context.operator.id} "
-                       f"({context.operator.role.value})", self)
-        where.setObjectName("fieldLabel")
-        header.addWidget(where)
-        header.addStretch(1)
-        keys = QLabel("Ctrl+F search · Alt+1/2/3 tabs · F5 verify", self)
-        keys.setObjectName("fieldLabel")
-        header.addWidget(keys)
+        header = view_header(self, "Investigation", context,
+                             "Ctrl+F search · Alt+1/2/3 tabs · F5 verify")
         self.chain_chip = StatusLine(self, "chip")
         self.chain_chip.setWordWrap(False)
         self.chain_chip.say("Chain not verified · F5", "info")
@@ -118,15 +110,9 @@ class InvestigatorView(QWidget):
         self.holds.case_chosen.connect(self.export.set_case)
         self.chain.state_changed.connect(self.chain_chip.say)
         for number, tab in ((1, IMAGE_TAB), (2, EVIDENCE_TAB), (3, CHAIN_TAB)):
-            shortcut = QShortcut(QKeySequence(f"Alt+{number}"), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(lambda t=tab: self.show_tab(t))
-        verify = QShortcut(QKeySequence("F5"), self)
-        verify.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        verify.activated.connect(self.chain.verify)
-        find = QShortcut(QKeySequence("Ctrl+F"), self)
-        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        find.activated.connect(self.search.focus_form)
+            shortcuts.bind(self, f"Alt+{number}", functools.partial(self.show_tab, tab))
+        shortcuts.bind(self, "F5", self.chain.verify)
+        shortcuts.bind(self, "Ctrl+F", self.search.focus_form)
 
     def _user_ids(self) -> list[str]:
         return [account.user_id for account in self.context.accounts.all()]
@@ -138,10 +124,7 @@ class InvestigatorView(QWidget):
             self.holds.set_scan(event.scan_sha256)
 
     def show_tab(self, index: int) -> None:
-        self.tabs.setCurrentIndex(index)
-        page = self.tabs.currentWidget()
-        if page is not None:
-            focus_first(page)
+        show_tab(self.tabs, index)
 
     def wait_idle(self, timeout_ms: int = 60_000) -> bool:
         """Block until the view's workers are idle (shutdown, tests)."""

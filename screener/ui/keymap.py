@@ -15,7 +15,6 @@ error naming the file and the field.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Final
 
 from screener.errors import ConfigError
 from screener.imaging.presets import PresetSet
+from screener.ui.config import read_json
 
 FORMAT_NAME: Final = "screener-key-bindings"
 FORMAT_VERSION: Final = 1
@@ -97,14 +97,7 @@ def load_keymap(path: Path | None, presets: PresetSet) -> KeyMap:
     base = default_keymap(presets)
     if path is None:
         return base
-    source = str(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(source, "(file)", f"cannot be read ({exc.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, "(file)", f"not valid JSON ({exc})") from None
-    return merge_bindings(base, data, source)
+    return merge_bindings(base, read_json(path), str(path))
 
 
 def merge_bindings(base: KeyMap, data: object, source: str) -> KeyMap:

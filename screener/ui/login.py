@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 
 from screener.accounts.users import Account, Accounts, LoginError
 from screener.errors import ScreenerError
-from screener.ui.theme import ACCENT, AMBER, BORDER, MUTED, PANEL, RAISED, TEXT
+from screener.ui.theme import ACCENT, AMBER, BORDER, DISABLED, MUTED, PANEL, RAISED, TEXT
+from screener.ui.widgets import say
 from screener.workflow.roles import Role
 from screener.workflow.session import Operator
 
@@ -44,7 +45,7 @@ QDialog {{ background: #121519; }}
 #card {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: 8px; }}
 #card QLabel {{ background: transparent; }}
 #brand, #tagline, #footer {{ background: transparent; }}
-#footer {{ color: #5d646c; font-size: 8pt; }}
+#footer {{ color: {DISABLED}; font-size: 8pt; }}
 #brand {{ color: {TEXT}; font-size: 22pt; font-weight: bold; letter-spacing: 6px; }}
 #tagline {{ color: {MUTED}; font-size: 10pt; }}
 #heading {{ color: {TEXT}; font-size: 13pt; font-weight: bold; }}
@@ -53,14 +54,14 @@ QDialog {{ background: #121519; }}
 QLineEdit {{ background: #101316; border: 1px solid {BORDER}; border-radius: 4px;
     padding: 7px 9px; font-size: 11pt; selection-background-color: {ACCENT}; }}
 QLineEdit:focus {{ border: 1px solid {ACCENT}; }}
-QLineEdit:disabled {{ color: #5d646c; }}
+QLineEdit:disabled {{ color: {DISABLED}; }}
 #message {{ color: {MUTED}; min-height: 2.6em; }}
 #message[level="error"] {{ color: #ff8a80; font-weight: bold; }}
 #message[level="ok"] {{ color: #7ee2a0; }}
 QPushButton#primary {{ background: {ACCENT}; color: white; font-weight: bold;
     border: 1px solid {ACCENT}; border-radius: 4px; padding: 8px 26px; font-size: 11pt; }}
 QPushButton#primary:focus {{ border: 2px solid white; }}
-QPushButton#primary:disabled {{ background: {RAISED}; color: #5d646c; border-color: {BORDER}; }}
+QPushButton#primary:disabled {{ background: {RAISED}; color: {DISABLED}; border-color: {BORDER}; }}
 QPushButton#secondary {{ background: transparent; border: 1px solid {BORDER};
     border-radius: 4px; padding: 8px 18px; }}
 QPushButton#secondary:focus {{ border: 1px solid {ACCENT}; }}
@@ -194,10 +195,7 @@ class _Dialog(QDialog):
         return first, second
 
     def show_message(self, text: str, level: str = "") -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        say(self.message, level, text)
 
     def _set_busy(self, busy: bool, edits: Sequence[QWidget], button: QPushButton) -> None:
         for widget in (*edits, button):

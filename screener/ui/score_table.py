@@ -12,20 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from screener.tip.report import TEAM
 from screener.tip.scoring import ScoreCard
+from screener.ui.table_model import Index, RowsModel, bold
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 MISSING = "\u2013"
@@ -33,7 +28,6 @@ THIN = QColor("#8b949e")
 FLAG = QColor("#e0a030")
 TEAM_BACKGROUND = QColor("#1f2a38")
 
-Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
@@ -180,50 +174,29 @@ def _sort_key(row: ScoreRow, column: Column) -> object:
     return float("-inf") if value is None else float(value)
 
 
-class ScoreTableModel(QAbstractTableModel):
+class ScoreTableModel(RowsModel[ScoreRow]):
     """Rows of score cards, in the given columns."""
 
     def __init__(self, columns: Sequence[Column], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.columns = tuple(columns)
-        self._rows: list[ScoreRow] = []
-
-    def set_rows(self, rows: Sequence[ScoreRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    @property
-    def rows(self) -> list[ScoreRow]:
-        return list(self._rows)
+        self.COLUMNS = tuple(column.value for column in self.columns)
 
     def row_card(self, row: int) -> ScoreRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.columns)
+        return self.rows[row]
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation is not Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        column = self.columns[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.value
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return TOOLTIPS.get(column)
-        return None
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation is Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.columns):
+            return TOOLTIPS.get(self.columns[section])
+        return super().headerData(section, orientation, role)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = self._rows[index.row()]
+        row = self.rows[index.row()]
         column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _text(row, column)
         if role == SORT_ROLE:
             return _sort_key(row, column)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -231,26 +204,32 @@ class ScoreTableModel(QAbstractTableModel):
                               Column.GROUP)
             horizontal = Qt.AlignmentFlag.AlignLeft if left else Qt.AlignmentFlag.AlignRight
             return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return TEAM_BACKGROUND if row.is_team else None
+        return super().data(index, role)
+
+    def display(self, row: ScoreRow, column: int) -> str:
+        return _text(row, self.columns[column])
+
+    def foreground(self, row: ScoreRow, column: int) -> QColor | None:
         thin = row.card is None or row.card.insufficient_data
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column is Column.DATA and thin:
-                return FLAG
-            return THIN if thin and not row.is_team else None
-        if role == Qt.ItemDataRole.BackgroundRole and row.is_team:
-            return TEAM_BACKGROUND
-        if role == Qt.ItemDataRole.FontRole and (row.is_team or column is Column.D_PRIME):
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole and row.card is not None \
-                and column in (Column.TIP, Column.NON_TIP, Column.H, Column.F):
-            card = row.card
+        if self.columns[column] is Column.DATA and thin:
+            return FLAG
+        return THIN if thin and not row.is_team else None
+
+    def font(self, row: ScoreRow, column: int) -> QFont | None:
+        return bold() if row.is_team or self.columns[column] is Column.D_PRIME else None
+
+    def tooltip(self, row: ScoreRow, column: int) -> str | None:
+        card = row.card
+        if card is not None and self.columns[column] in (Column.TIP, Column.NON_TIP, Column.H,
+                                                         Column.F):
             return (f"{card.hits} hits, {card.misses} misses ({card.mislocated} of them "
                     f"called suspect with no mark on the FTI) in {card.tip_trials} TIP "
                     f"trials; {card.false_alarms} false alarms in {card.non_tip_trials} bags "
                     "without TIP")
-        if role == Qt.ItemDataRole.ToolTipRole and thin:
-            count = 0 if row.card is None else row.card.tip_trials
+        if card is None or card.insufficient_data:
+            count = 0 if card is None else card.tip_trials
             return (f"{count} TIP trials: fewer than 100, read this score as a trend, not "
                     "a verdict")
         return None

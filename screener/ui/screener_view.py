@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -52,6 +51,8 @@ from screener.ui.controller import FeedbackShown, FramesReady, OnScreen, Screeni
 from screener.ui.enhancement_toolbar import EnhancementToolbar
 from screener.ui.keymap import ACTIONS, FUNCTION_PREFIX, KeyMap
 from screener.ui.scan_canvas import Highlight, Painted, ScanCanvas
+from screener.ui.scan_views import ScanViews
+from screener.ui.widgets import panel_title, restyle, say, side_panel
 from screener.workflow.decisions import Box, Decision, Mark
 from screener.workflow.tip_injection import FeedbackKind
 
@@ -97,7 +98,6 @@ class ScreenerView(QWidget):
         self.setObjectName("screenerView")
         self.controller = controller
         self.keymap = keymap
-        self.canvases: list[ScanCanvas] = []
         self._shown: OnScreen | None = None
         self._frames_key: object = None
         self._ai = AiView(AiPhase.NONE, "")
@@ -146,26 +146,20 @@ class ScreenerView(QWidget):
         orientation = (Qt.Orientation.Vertical
                        if controller.settings.views_layout is ViewsLayout.STACKED
                        else Qt.Orientation.Horizontal)
-        self.views = QSplitter(orientation, self)
-        self.views.setObjectName("views")
-        self.views.setChildrenCollapsible(False)
-        self.views.setHandleWidth(4)
-        self._ensure_canvases(2)
+        self.views = ScanViews(orientation, self)
+        self.canvases = self.views.canvases
+        self.views.painted.connect(self._canvas_painted)
+        self.views.marks_changed.connect(self._marks_changed)
+        self.views.show_views(2)
         middle.addWidget(self.views, 1)
         middle.addWidget(self._side_panel())
         outer.addLayout(middle, 1)
         outer.addWidget(self._decision_bar())
 
     def _side_panel(self) -> QWidget:
-        panel = QFrame(self)
-        panel.setObjectName("sidePanel")
+        panel, column = side_panel(self, "VIEW", (8, 8, 8, 8))
         panel.setFixedWidth(250)
-        column = QVBoxLayout(panel)
-        column.setContentsMargins(8, 8, 8, 8)
         column.setSpacing(6)
-        title = QLabel("VIEW", panel)
-        title.setObjectName("panelTitle")
-        column.addWidget(title)
         tools_row = QHBoxLayout()
         tools_row.setSpacing(2)
         self.zoom_buttons: dict[str, QToolButton] = {}
@@ -189,9 +183,7 @@ class ScreenerView(QWidget):
         self.ai_mode_box.setToolTip("When the AI's boxes are shown (applies from the next "
                                     f"bag). {self._tip('ai.reveal')}")
         column.addWidget(self.ai_mode_box)
-        title = QLabel("BAG QUEUE", panel)
-        title.setObjectName("panelTitle")
-        column.addWidget(title)
+        column.addWidget(panel_title("BAG QUEUE", panel))
         self.queue_list = QListWidget(panel)
         self.queue_list.setObjectName("queueList")
         self.queue_list.setAccessibleName("Bag queue")
@@ -199,9 +191,7 @@ class ScreenerView(QWidget):
         self.queue_list.setWordWrap(True)
         self.queue_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         column.addWidget(self.queue_list, 1)
-        title = QLabel("SHIFT", panel)
-        title.setObjectName("panelTitle")
-        column.addWidget(title)
+        column.addWidget(panel_title("SHIFT", panel))
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
@@ -274,16 +264,6 @@ class ScreenerView(QWidget):
         keys = self.keymap.keys(action)
         return f"{ACTIONS.get(action, action)}" + (f" ({', '.join(keys)})" if keys else "")
 
-    def _ensure_canvases(self, count: int) -> None:
-        while len(self.canvases) < count:
-            canvas = ScanCanvas(len(self.canvases), self.views)
-            canvas.painted.connect(self._canvas_painted)
-            canvas.marks_changed.connect(self._marks_changed)
-            self.views.addWidget(canvas)
-            self.canvases.append(canvas)
-        for index, canvas in enumerate(self.canvases):
-            canvas.setVisible(index < count)
-
     # ------------------------------------------------------------------ wiring
     def _connect(self) -> None:
         c = self.controller
@@ -306,9 +286,9 @@ class ScreenerView(QWidget):
         self.clear_button.clicked.connect(self.clear)
         self.suspect_button.clicked.connect(self.suspect)
         self.feedback_button.clicked.connect(self.continue_after_feedback)
-        self.zoom_buttons["view.zoom_in"].clicked.connect(self.zoom_in)
-        self.zoom_buttons["view.zoom_out"].clicked.connect(self.zoom_out)
-        self.zoom_buttons["view.fit"].clicked.connect(self.fit)
+        self.zoom_buttons["view.zoom_in"].clicked.connect(self.views.zoom_in)
+        self.zoom_buttons["view.zoom_out"].clicked.connect(self.views.zoom_out)
+        self.zoom_buttons["view.fit"].clicked.connect(self.views.fit)
         self.zoom_buttons["view.magnifier"].toggled.connect(self._set_magnifier)
         self._belt_changed(c.belt_running if c.conveyor is not None else True)
 
@@ -318,14 +298,14 @@ class ScreenerView(QWidget):
             "decision.suspect": self.suspect,
             "ai.reveal": self.controller.reveal_ai,
             "ai.toggle": self.controller.toggle_ai,
-            "view.zoom_in": self.zoom_in,
-            "view.zoom_out": self.zoom_out,
-            "view.fit": self.fit,
+            "view.zoom_in": self.views.zoom_in,
+            "view.zoom_out": self.views.zoom_out,
+            "view.fit": self.views.fit,
             "view.magnifier": self.zoom_buttons["view.magnifier"].toggle,
             "view.next": self.focus_next_view,
             "marks.add": self.mark_centre,
-            "marks.undo": self.undo_mark,
-            "marks.clear": self.clear_marks,
+            "marks.undo": self.views.undo_mark,
+            "marks.clear": self.views.clear_marks,
             "density.up": lambda: self.toolbar.step_density(1),
             "density.down": lambda: self.toolbar.step_density(-1),
             "belt.toggle": self.controller.toggle_belt,
@@ -337,7 +317,7 @@ class ScreenerView(QWidget):
 
     # ------------------------------------------------------------------ controller -> screen
     def _visible(self) -> list[ScanCanvas]:
-        return [c for c in self.canvases if not c.isHidden()]
+        return self.views.visible()
 
     def _bag_changed(self, shown: OnScreen | None) -> None:
         self._shown = shown
@@ -353,7 +333,7 @@ class ScreenerView(QWidget):
                 canvas.set_view("", 0, 0)
             return
         scan = shown.bag.scan
-        self._ensure_canvases(len(scan.views))
+        self.views.show_views(len(scan.views))
         for canvas, view in zip(self.canvases, scan.views, strict=False):
             rows, cols = view.shape
             canvas.set_view(view.name, rows, cols)
@@ -383,7 +363,7 @@ class ScreenerView(QWidget):
         self.ai_badge.setText(view.text)
         self.ai_badge.setProperty("phase", view.phase.value)
         self.ai_badge.setToolTip(view.text)
-        self._restyle(self.ai_badge)
+        restyle(self.ai_badge)
         for canvas in self._visible():
             canvas.set_boxes(view.boxes.get(canvas.view_name, ()), self._overlay)
 
@@ -411,9 +391,7 @@ class ScreenerView(QWidget):
         self.suspect_button.setEnabled(ready and not held)
 
     def show_message(self, level: str, text: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setProperty("level", level)
-        self._restyle(self.message_label)
+        say(self.message_label, level, text)
 
     def refresh_stats(self) -> None:
         for label, value in self.controller.stats.rows(time.monotonic()):
@@ -427,7 +405,7 @@ class ScreenerView(QWidget):
         state = "over" if remaining <= 0 else ("late" if extended or fraction < 0.25 else "ok")
         if self.timer_bar.property("state") != state:
             self.timer_bar.setProperty("state", state)
-            self._restyle(self.timer_bar)
+            restyle(self.timer_bar)
         self.timer_label.setText(f"{remaining:.0f} s" if remaining > 0
                                  else f"over by {-remaining:.0f} s")
 
@@ -455,15 +433,9 @@ class ScreenerView(QWidget):
             self.queue_list.addItem(item)
         self.refresh_stats()
 
-    @staticmethod
-    def _restyle(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
-
     # ------------------------------------------------------------------ screener's actions
     def marks(self) -> list[Mark]:
-        return [Mark(canvas.view_name, box) for canvas in self._visible()
-                for box in canvas.marks]
+        return self.views.marks()
 
     def clear(self) -> None:
         if not self.feedback.isVisible():
@@ -473,25 +445,6 @@ class ScreenerView(QWidget):
         if not self.feedback.isVisible():
             self.controller.decide(Decision.SUSPECT, self.marks())
 
-    def _active_canvas(self) -> ScanCanvas | None:
-        visible = self._visible()
-        for canvas in visible:
-            if canvas.hasFocus():
-                return canvas
-        return visible[0] if visible else None
-
-    def zoom_in(self) -> None:
-        for canvas in self._visible():
-            canvas.zoom_in()
-
-    def zoom_out(self) -> None:
-        for canvas in self._visible():
-            canvas.zoom_out()
-
-    def fit(self) -> None:
-        for canvas in self._visible():
-            canvas.fit()
-
     def _set_magnifier(self, on: bool) -> None:
         for canvas in self.canvases:
             canvas.set_magnifier(on)
@@ -500,28 +453,14 @@ class ScreenerView(QWidget):
         visible = self._visible()
         if not visible:
             return
-        current = self._active_canvas()
+        current = self.views.active()
         index = visible.index(current) if current in visible and current.hasFocus() else -1
         visible[(index + 1) % len(visible)].setFocus(Qt.FocusReason.TabFocusReason)
 
     def mark_centre(self) -> None:
-        canvas = self._active_canvas()
+        canvas = self.views.active()
         if canvas is not None:
             canvas.mark_centre()
-
-    def undo_mark(self) -> None:
-        canvas = self._active_canvas()
-        if canvas is not None and canvas.marks:
-            canvas.undo_mark()
-            return
-        for other in reversed(self._visible()):
-            if other.marks:
-                other.undo_mark()
-                return
-
-    def clear_marks(self) -> None:
-        for canvas in self._visible():
-            canvas.clear_marks()
 
     def _marks_changed(self) -> None:
         count = len(self.marks())

@@ -21,6 +21,14 @@ def key_sequence(text: str, source: str, action: str) -> QKeySequence:
     return sequence
 
 
+def bind(widget: QWidget, keys: str, slot: Callable[[], object]) -> QShortcut:
+    """``keys`` call ``slot`` while the focus is in ``widget`` or one of its children."""
+    shortcut = QShortcut(QKeySequence(keys), widget)
+    shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    shortcut.activated.connect(slot)
+    return shortcut
+
+
 def install(widget: QWidget, keymap: KeyMap, handlers: Mapping[str, Callable[[], None]]
             ) -> dict[str, list[QShortcut]]:  # fmt: skip
     """A shortcut on ``widget`` (and its children) for every key of every action that has

@@ -12,7 +12,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -30,7 +29,8 @@ from screener.tip.report import (
     prepare_output_dir,
     read_report_data,
 )
-from screener.ui.supervisor_jobs import BackgroundJobs, JobProgress, JobResult, Progress
+from screener.ui.background import BackgroundJobs, JobProgress, JobResult, Progress
+from screener.ui.widgets import say, show_progress, side_panel
 
 EXPORT = "report.export"
 
@@ -89,14 +89,8 @@ class ExportPanel(QWidget):
     def _build(self, default_folder: Path) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 12, 12, 12)
-        frame = QFrame(self)
-        frame.setObjectName("sidePanel")
-        column = QVBoxLayout(frame)
-        column.setContentsMargins(14, 12, 14, 12)
+        frame, column = side_panel(self, "EXPORT THE TIP REPORT", (14, 12, 14, 12))
         column.setSpacing(8)
-        title = QLabel("EXPORT THE TIP REPORT", frame)
-        title.setObjectName("panelTitle")
-        column.addWidget(title)
         about = QLabel("The files of <code>screener tip report</code> for the filters above: "
                        "score_cards.csv, team_score_cards.csv, operator_summary.csv, one PNG "
                        "per chart and tip_report.pdf. Files of the same names in the folder "
@@ -150,16 +144,16 @@ class ExportPanel(QWidget):
             self.folder.setText(chosen)
 
     def export(self) -> None:
-        if self.jobs.busy(EXPORT):
+        if self.jobs.running(EXPORT):
             return
         text = self.folder.text().strip()
         filters = self.filters()
         if not text:
-            self._say("error", "Choose a folder to export into.")
+            say(self.status, "error", "Choose a folder to export into.")
             return
         if filters is None:
-            self._say("error", "Correct the filters first (see the message above the "
-                      "table).")
+            say(self.status, "error", "Correct the filters first (see the message above "
+                "the table).")
             return
         out = Path(text).expanduser()
         log = self.log
@@ -170,34 +164,23 @@ class ExportPanel(QWidget):
         self.export_button.setEnabled(False)
         self.files.clear()
         self.progress.setRange(0, 0)
-        self._say("", f"Exporting to {out}…")
+        say(self.status, "", f"Exporting to {out}…")
         self.jobs.submit(EXPORT, work)
-
-    def _say(self, level: str, text: str) -> None:
-        self.status.setText(text)
-        self.status.setProperty("level", level)
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
 
     def _progressed(self, progress: JobProgress) -> None:
         if progress.tag != EXPORT:
             return
-        if progress.total:
-            self.progress.setRange(0, progress.total)
-            self.progress.setValue(progress.done)
-        else:
-            self.progress.setRange(0, 0)
-        self._say("", f"Exporting: {progress.label}…")
+        show_progress(self.progress, progress)
+        say(self.status, "", f"Exporting: {progress.label}…")
 
     def _finished(self, result: JobResult) -> None:
         if result.tag != EXPORT:
             return
-        self.jobs.settle(result)
         self.export_button.setEnabled(True)
         self.progress.setRange(0, 1)
         if result.error is not None:
             self.progress.setValue(0)
-            self._say("error", f"Not exported: {result.error}")
+            say(self.status, "error", f"Not exported: {result.error}")
             return
         done: Exported = result.value
         self.progress.setValue(1)
@@ -205,7 +188,7 @@ class ExportPanel(QWidget):
             self.files.addItem(str(path))
         note = "" if done.trials else " No tip.outcome events match these filters: the " \
             "report says so and has no chart."
-        self._say("ok", f"Wrote {len(done.files)} files to {done.folder}: {done.trials} bags "
-                  f"({done.tip_trials} TIP trials) of {done.operators} operators, "
-                  f"{done.insufficient} with insufficient data.{note}")
+        say(self.status, "ok", f"Wrote {len(done.files)} files to {done.folder}: "
+            f"{done.trials} bags ({done.tip_trials} TIP trials) of {done.operators} "
+            f"operators, {done.insufficient} with insufficient data.{note}")
         self.exported.emit(done)

@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -33,8 +31,9 @@ from screener.audit.query import events_of_kinds
 from screener.errors import ScreenerError
 from screener.tip.fti import FtiCategory
 from screener.tip.scheduler import TipSettings, TipSettingsError
+from screener.ui.background import BackgroundJobs, JobResult, Progress
 from screener.ui.context import ViewContext
-from screener.ui.supervisor_jobs import BackgroundJobs, JobResult, Progress
+from screener.ui.widgets import FieldError, form_row, say, side_panel
 from screener.workflow.errors import PermissionDenied
 from screener.workflow.tip_settings import (
     DEFAULT_SETTINGS,
@@ -91,7 +90,7 @@ class SettingsPanel(QWidget):
         self.jobs = jobs
         self.current: TipSettings = DEFAULT_SETTINGS
         self.history: list[SettingsChange] = []
-        self.error_labels: dict[str, QLabel] = {}
+        self.error_labels: dict[str, FieldError] = {}
         self._build()
         jobs.finished.connect(self._finished)
 
@@ -100,13 +99,7 @@ class SettingsPanel(QWidget):
         outer = QHBoxLayout(self)
         outer.setContentsMargins(12, 12, 12, 12)
         outer.setSpacing(18)
-        form_frame = QFrame(self)
-        form_frame.setObjectName("sidePanel")
-        column = QVBoxLayout(form_frame)
-        column.setContentsMargins(14, 12, 14, 12)
-        title = QLabel("TIP PROJECTION SETTINGS", form_frame)
-        title.setObjectName("panelTitle")
-        column.addWidget(title)
+        form_frame, column = side_panel(self, "TIP PROJECTION SETTINGS", (14, 12, 14, 12))
         self.version_label = QLabel("Loading the settings in force…", form_frame)
         self.version_label.setObjectName("settingsVersion")
         self.version_label.setWordWrap(True)
@@ -124,7 +117,7 @@ class SettingsPanel(QWidget):
         weights_title = QLabel("Category weights (relative)", form_frame)
         weights_title.setObjectName("panelTitle")
         grid.addWidget(weights_title, 2, 0, 1, 2)
-        self.error_labels["weights"] = self._error_label()
+        self.error_labels["weights"] = FieldError(None, self)
         grid.addWidget(self.error_labels["weights"], 2, 2)
         self.weights: dict[FtiCategory, QDoubleSpinBox] = {}
         for row, category in enumerate(FtiCategory, start=3):
@@ -164,13 +157,8 @@ class SettingsPanel(QWidget):
         form_frame.setMaximumWidth(620)
         outer.addWidget(form_frame, 2)
 
-        history_frame = QFrame(self)
-        history_frame.setObjectName("sidePanel")
-        history_column = QVBoxLayout(history_frame)
-        history_column.setContentsMargins(14, 12, 14, 12)
-        title = QLabel("CHANGES (AUDIT LOG)", history_frame)
-        title.setObjectName("panelTitle")
-        history_column.addWidget(title)
+        history_frame, history_column = side_panel(self, "CHANGES (AUDIT LOG)",
+                                                   (14, 12, 14, 12))
         self.history_tree = QTreeWidget(history_frame)
         self.history_tree.setObjectName("settingsHistory")
         self.history_tree.setAccessibleName("History of TIP settings changes")
@@ -203,24 +191,11 @@ class SettingsPanel(QWidget):
         box.setSuffix(" %")
         return box
 
-    def _error_label(self) -> QLabel:
-        label = QLabel("", self)
-        label.setObjectName("fieldError")
-        label.setWordWrap(True)
-        label.hide()
-        return label
-
     def _row(self, grid: QGridLayout, row: int, text: str, box: QDoubleSpinBox, field: str,
              tip: str) -> None:
-        label = QLabel(text, self)
-        label.setBuddy(box)
         box.setToolTip(tip)
         box.setMinimumWidth(110)
-        error = self._error_label()
-        self.error_labels[field] = error
-        grid.addWidget(label, row, 0)
-        grid.addWidget(box, row, 1)
-        grid.addWidget(error, row, 2)
+        self.error_labels[field] = form_row(grid, row, text, box, self)
         grid.setColumnStretch(2, 1)
 
     # ------------------------------------------------------------------ data
@@ -265,17 +240,15 @@ class SettingsPanel(QWidget):
 
     def _clear_errors(self) -> None:
         for label in self.error_labels.values():
-            label.hide()
-            label.setText("")
+            label.clear_error()
 
     def _show_error(self, error: TipSettingsError) -> None:
         label = self.error_labels.get(error.field) or self.error_labels["weights"]
-        label.setText(error.problem.split("; correct it")[0])
-        label.show()
+        label.show_error(error.problem.split("; correct it")[0])
 
     def save(self) -> None:
         """Check the form, then save through the workflow off the GUI thread."""
-        if self.jobs.busy(SAVE):
+        if self.jobs.running(SAVE):
             return
         self._clear_errors()
         minimum, maximum, weights = self.entered()
@@ -296,15 +269,11 @@ class SettingsPanel(QWidget):
         self.jobs.submit(SAVE, work)
 
     def show_message(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        say(self.message, level, text)
 
     def _finished(self, result: JobResult) -> None:
         if result.tag not in (LOAD, SAVE):
             return
-        self.jobs.settle(result)
         if result.tag == SAVE:
             self.save_button.setEnabled(True)
             if isinstance(result.error, TipSettingsError):

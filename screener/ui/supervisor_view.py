@@ -15,7 +15,7 @@ the report, the TIP settings and the report export (docs/tip-scoring.md).
   (:mod:`screener.ui.supervisor_export`).
 
 Reading the events and scoring them, drawing the charts and exporting run on worker
-threads (:class:`~screener.ui.supervisor_jobs.BackgroundJobs`); the view only shows
+threads (:class:`~screener.ui.background.BackgroundJobs`); the view only shows
 results. Reading scores needs the ``scores.view`` permission: the worker checks it
 through the workflow's guard, which logs a refusal.
 """
@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from screener.errors import ScreenerError
 from screener.tip.fti import FtiCategory
 from screener.tip.report import (
     TEAM,
@@ -55,6 +54,7 @@ from screener.tip.report import (
     read_report_data,
 )
 from screener.tip.scoring import ALL, Period, ScoreCard, Split
+from screener.ui.background import BackgroundJobs, JobProgress, JobResult, Progress
 from screener.ui.chart_widget import ChartWidget, figure_image, fitting_dpi
 from screener.ui.context import ViewContext
 from screener.ui.score_table import (
@@ -68,9 +68,9 @@ from screener.ui.score_table import (
     score_view,
 )
 from screener.ui.supervisor_export import EXPORT, ExportPanel
-from screener.ui.supervisor_jobs import BackgroundJobs, JobProgress, JobResult, Progress
 from screener.ui.supervisor_settings import SAVE, SettingsPanel
-from screener.ui.supervisor_style import VIEW_STYLE
+from screener.ui.theme import TIP_VIEWS_STYLE
+from screener.ui.widgets import error_text, say
 from screener.workflow.roles import Action, Guard
 
 LOAD = "scores.load"
@@ -169,7 +169,7 @@ class SupervisorView(QWidget):
     def __init__(self, context: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("supervisorView")
-        self.setStyleSheet(VIEW_STYLE)
+        self.setStyleSheet(TIP_VIEWS_STYLE)
         self.context = context
         self.report: SupervisorReport | None = None
         self.rows_period = Period.ALL
@@ -408,11 +408,8 @@ class SupervisorView(QWidget):
             self.reload()
 
     def show_message(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
+        say(self.message, level, text)
         self.message.setVisible(bool(text))
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
 
     # ------------------------------------------------------------------ loading
     def reload(self) -> None:
@@ -436,16 +433,13 @@ class SupervisorView(QWidget):
             self.status.setText(progress.label[:1].upper() + progress.label[1:] + "…")
 
     def _loaded(self, result: JobResult) -> None:
-        self.data_jobs.settle(result)
-        if not self.data_jobs.busy(LOAD):
+        if not self.data_jobs.running(LOAD):
             self.busy.hide()
         if result.skipped or not self.data_jobs.is_current(result):
             return
         if result.error is not None:
             self.status.setText("")
-            error = result.error
-            text = str(error) if isinstance(error, ScreenerError) else \
-                f"{type(error).__name__}: {error}"
+            text = error_text(result.error)
             self.show_message("error", f"The scores cannot be shown: {text}")
             self.report = None
             self.scores_model.set_rows([])
@@ -612,7 +606,6 @@ class SupervisorView(QWidget):
     def _drawn(self, result: JobResult) -> None:
         if not result.tag.startswith(CHART_PREFIX):
             return
-        self.draw_jobs.settle(result)
         if result.skipped or not self.draw_jobs.is_current(result):
             return
         panel = self.scores_chart if result.tag == CHART_PREFIX + "scoresChart" \
@@ -633,13 +626,13 @@ class SupervisorView(QWidget):
     # ------------------------------------------------------------------ lifetime
     def busy_jobs(self) -> bool:
         """Whether any work is still under way (tests wait for this to be False)."""
-        return any(jobs.busy() for jobs in (self.data_jobs, self.draw_jobs, self.audit_jobs))
+        return any(jobs.busy for jobs in (self.data_jobs, self.draw_jobs, self.audit_jobs))
 
     def busy_reason(self) -> str | None:
         """Why the supervisor should not log out yet (the shell asks)."""
-        if self.audit_jobs.busy(SAVE):
+        if self.audit_jobs.running(SAVE):
             return "the TIP settings are being saved"
-        if self.draw_jobs.busy(EXPORT):
+        if self.draw_jobs.running(EXPORT):
             return "the TIP report is being exported; wait until it is written"
         return None
 

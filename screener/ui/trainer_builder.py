@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QDoubleSpinBox,
     QFileDialog,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -43,7 +42,8 @@ from screener.tip.blind_test import (
 )
 from screener.tip.fti import FtiCategory
 from screener.tip.library import FtiLibrary
-from screener.ui.supervisor_jobs import BackgroundJobs, JobProgress, JobResult, Progress
+from screener.ui.background import BackgroundJobs, JobProgress, JobResult, Progress
+from screener.ui.widgets import FieldError, form_row, say, show_progress, side_panel
 from screener.workflow.pool import POOL_INDEX, build_pool, pool_recipes
 
 BUILD = "blindtest.build"
@@ -119,7 +119,7 @@ class BuilderPage(QWidget):
         self.store = store
         self.jobs = jobs
         self.library = library
-        self.error_labels: dict[str, QLabel] = {}
+        self.error_labels: dict[str, FieldError] = {}
         self._build()
         jobs.finished.connect(self._finished)
         jobs.progressed.connect(self._progressed)
@@ -128,14 +128,8 @@ class BuilderPage(QWidget):
     def _build(self) -> None:
         outer = QHBoxLayout(self)
         outer.setContentsMargins(0, 8, 0, 0)
-        frame = QFrame(self)
-        frame.setObjectName("sidePanel")
+        frame, column = side_panel(self, "NEW BLIND TEST", (16, 12, 16, 12))
         frame.setMaximumWidth(900)
-        column = QVBoxLayout(frame)
-        column.setContentsMargins(16, 12, 16, 12)
-        title = QLabel("NEW BLIND TEST", frame)
-        title.setObjectName("panelTitle")
-        column.addWidget(title)
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(6)
@@ -322,17 +316,8 @@ class BuilderPage(QWidget):
 
     def _row(self, row: int, text: str, field: QWidget, key: str, tip: str,
              buddy: QWidget | None = None) -> int:
-        label = QLabel(text, self)
-        label.setBuddy(buddy or field)
         field.setToolTip(tip)
-        error = QLabel("", self)
-        error.setObjectName("fieldError")
-        error.setWordWrap(True)
-        error.hide()
-        self.error_labels[key] = error
-        self._grid.addWidget(label, row, 0)
-        self._grid.addWidget(field, row, 1)
-        self._grid.addWidget(error, row, 2)
+        self.error_labels[key] = form_row(self._grid, row, text, field, self, buddy=buddy)
         return row + 1
 
     def _choose_folder(self) -> None:
@@ -360,8 +345,7 @@ class BuilderPage(QWidget):
 
     def _clear_errors(self) -> None:
         for label in self.error_labels.values():
-            label.hide()
-            label.setText("")
+            label.clear_error()
 
     def _show_error(self, error: BaseException) -> bool:
         """Show ``error`` next to the field it names; False when it names none."""
@@ -370,8 +354,7 @@ class BuilderPage(QWidget):
         label = self.error_labels.get(found.group(1)) if found else None
         if label is None:
             return False
-        label.setText(text.split(": ", 1)[-1])
-        label.show()
+        label.show_error(text.split(": ", 1)[-1])
         return True
 
     def _check(self) -> BlindTestSpec | None:
@@ -400,25 +383,23 @@ class BuilderPage(QWidget):
 
     # ------------------------------------------------------------------ building
     def build(self) -> None:
-        if self.jobs.busy(BUILD):
+        if self.jobs.running(BUILD):
             return
         spec = self._check()
         if spec is None:
-            self._say("error", "Not built: correct the field marked in red.")
+            say(self.status, "error", "Not built: correct the field marked in red.")
             return
         library = self.library()
         if library is None:
-            self._say("error", "Open an FTI library first (Library tab).")
+            say(self.status, "error", "Open an FTI library first (Library tab).")
             return
         pool = self.pool()
         if pool.folder is not None and not self.folder.text().strip():
-            self.error_labels["pool"].setText("choose a folder of scans")
-            self.error_labels["pool"].show()
+            self.error_labels["pool"].show_error("choose a folder of scans")
             return
         text = self.out.text().strip()
         if not text:
-            self.error_labels["out"].setText("give the file to write")
-            self.error_labels["out"].show()
+            self.error_labels["out"].show_error("give the file to write")
             return
         out = Path(text).expanduser()
         store, settings = self.store, self.settings
@@ -429,42 +410,31 @@ class BuilderPage(QWidget):
 
         self.build_button.setEnabled(False)
         self.progress.setRange(0, 0)
-        self._say("", "Building…")
+        say(self.status, "", "Building…")
         self.jobs.submit(BUILD, work)
-
-    def _say(self, level: str, text: str) -> None:
-        self.status.setText(text)
-        self.status.setProperty("level", level)
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
 
     def _progressed(self, progress: JobProgress) -> None:
         if progress.tag != BUILD:
             return
-        if progress.total:
-            self.progress.setRange(0, progress.total)
-            self.progress.setValue(progress.done)
-        else:
-            self.progress.setRange(0, 0)
-        self._say("", f"Building: {progress.label}…")
+        show_progress(self.progress, progress)
+        say(self.status, "", f"Building: {progress.label}…")
 
     def _finished(self, result: JobResult) -> None:
         if result.tag != BUILD:
             return
-        self.jobs.settle(result)
         self.build_button.setEnabled(True)
         self.progress.setRange(0, 1)
         if result.error is not None:
             self.progress.setValue(0)
             self._show_error(result.error)
-            self._say("error", f"Not built: {result.error}")
+            say(self.status, "error", f"Not built: {result.error}")
             return
         built: Built = result.value
         self.progress.setValue(1)
         spec = built.test.spec
         tips = sum(t.is_tip for t in built.test.trials)
-        self._say("ok", f"Wrote {built.path}: '{spec.name}' ({built.test.test_id[:12]}), "
-                  f"{spec.trials} images, {tips} with an FTI, from {built.bags} bags; time "
-                  f"limit {spec.time_limit_s:g} s; pass at d\u2032 \u2265 "
-                  f"{spec.pass_d_prime:g} and A\u2032 \u2265 {spec.pass_a_prime:g}.")
+        say(self.status, "ok", f"Wrote {built.path}: '{spec.name}' ({built.test.test_id[:12]}), "
+            f"{spec.trials} images, {tips} with an FTI, from {built.bags} bags; time limit "
+            f"{spec.time_limit_s:g} s; pass at d\u2032 \u2265 {spec.pass_d_prime:g} and "
+            f"A\u2032 \u2265 {spec.pass_a_prime:g}.")
         self.built.emit(built)

@@ -12,16 +12,9 @@ import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,22 +33,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from screener.errors import ScreenerError
 from screener.imaging.presets import shipped_presets
 from screener.tip.compliance import LibraryReport, check_library, tilt_deg
 from screener.tip.fti import FtiCategory
 from screener.tip.library import FtiLibrary, read_library
 from screener.tip.library_checks import FtiRecord
+from screener.ui.background import BackgroundJobs, JobResult, Progress
 from screener.ui.controller import to_qimage
 from screener.ui.fti_preview import FUNCTION, render_fti
 from screener.ui.scan_canvas import ScanCanvas
-from screener.ui.supervisor_jobs import BackgroundJobs, JobResult, Progress
+from screener.ui.table_model import Index, RowsModel
+from screener.ui.widgets import error_text, panel_title, say, side_panel
 
 OPEN = "library.open"
 PREVIEW = "library.preview"
-Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("FTI", "Category", "Subcategory", "Article", "Orientation (x, y, z)", "Tilt",
-           "Added")
 PASS = "#5fd38a"
 FAIL = "#ff8080"
 CHECK, CROSS, DASH = "\u2714", "\u2718", "\u2013"
@@ -92,50 +83,33 @@ def preview_image(library: FtiLibrary, fti_id: str, function: str) -> Preview:
         return Preview(fti_id, function, None, error.reason)
 
 
-class FtiTableModel(QAbstractTableModel):
+class FtiTableModel(RowsModel[FtiRecord]):
     """The library's index, one row per image."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.records: tuple[FtiRecord, ...] = ()
-
-    def set_records(self, records: tuple[FtiRecord, ...]) -> None:
-        self.beginResetModel()
-        self.records = records
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(COLUMNS)
+    COLUMNS = ("FTI", "Category", "Subcategory", "Article", "Orientation (x, y, z)", "Tilt",
+               "Added")
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation is Qt.Orientation.Horizontal:
-            return COLUMNS[section]
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and section == 5:
             return "angle between the beam and the article's flat face normal: 0\u00b0 " \
                 "face-on, 90\u00b0 edge-on"
-        return None
+        return super().headerData(section, orientation, role)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid():
-            return None
-        record = self.records[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            x, y, z = record.orientation_deg
-            values = (record.fti_id, record.category.value, record.subcategory,
-                      record.article_id, f"{x:.0f}\u00b0, {y:.0f}\u00b0, {z:.0f}\u00b0",
-                      f"{tilt_deg(record.orientation_deg):.0f}\u00b0", record.added)
-            return values[column]
-        if role == Qt.ItemDataRole.UserRole:
-            return record.fti_id
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{record.fti_id}: {record.source}; scanner profile " \
-                f"{record.scanner_profile}, {record.pixel_pitch_mm:g} mm pixels"
-        return None
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.UserRole and index.isValid():
+            return self.rows[index.row()].fti_id
+        return super().data(index, role)
+
+    def display(self, row: FtiRecord, column: int) -> str:
+        x, y, z = row.orientation_deg
+        return (row.fti_id, row.category.value, row.subcategory, row.article_id,
+                f"{x:.0f}\u00b0, {y:.0f}\u00b0, {z:.0f}\u00b0",
+                f"{tilt_deg(row.orientation_deg):.0f}\u00b0", row.added)[column]
+
+    def tooltip(self, row: FtiRecord, column: int) -> str | None:
+        return f"{row.fti_id}: {row.source}; scanner profile " \
+            f"{row.scanner_profile}, {row.pixel_pitch_mm:g} mm pixels"
 
 
 class FtiFilter(QSortFilterProxyModel):
@@ -159,7 +133,7 @@ class FtiFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
         model = self.sourceModel()
         assert isinstance(model, FtiTableModel)
-        record = model.records[source_row]
+        record = model.rows[source_row]
         if self.category is not None and record.category is not self.category:
             return False
         if not self.text:
@@ -291,9 +265,7 @@ class LibraryPage(QWidget):
         preview = QVBoxLayout(preview_frame)
         preview.setContentsMargins(8, 8, 8, 8)
         top = QHBoxLayout()
-        title = QLabel("PREVIEW", preview_frame)
-        title.setObjectName("panelTitle")
-        top.addWidget(title)
+        top.addWidget(panel_title("PREVIEW", preview_frame))
         top.addStretch(1)
         label = QLabel("&Function", preview_frame)
         self.function = QComboBox(preview_frame)
@@ -317,13 +289,8 @@ class LibraryPage(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         preview.addWidget(self.details)
         right.addWidget(preview_frame)
-        compliance_frame = QFrame(right)
-        compliance_frame.setObjectName("sidePanel")
-        compliance = QVBoxLayout(compliance_frame)
-        compliance.setContentsMargins(8, 8, 8, 8)
-        title = QLabel("COMPLIANCE (ICAO FIGURES)", compliance_frame)
-        title.setObjectName("panelTitle")
-        compliance.addWidget(title)
+        compliance_frame, compliance = side_panel(right, "COMPLIANCE (ICAO FIGURES)",
+                                                  (8, 8, 8, 8))
         self.compliance = QTextBrowser(compliance_frame)
         self.compliance.setObjectName("complianceSummary")
         self.compliance.setAccessibleName("Compliance summary")
@@ -374,30 +341,25 @@ class LibraryPage(QWidget):
         self.jobs.submit(OPEN, work, drop_stale=True)
 
     def _say(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
+        say(self.message, level, text)
         self.message.setVisible(bool(text))
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
 
     def _finished(self, result: JobResult) -> None:
         if result.tag not in (OPEN, PREVIEW):
             return
-        self.jobs.settle(result)
         if result.skipped or not self.jobs.is_current(result):
             return
         if result.tag == PREVIEW:
             self._previewed(result)
             return
         if result.error is not None:
-            text = str(result.error) if isinstance(result.error, ScreenerError) else \
-                f"{type(result.error).__name__}: {result.error}"
+            text = error_text(result.error)
             self._say("error", f"The library cannot be opened: {text}")
             return
         opened: OpenedLibrary = result.value
         self.library = opened.library
         self.report = opened.report
-        self.model.set_records(opened.library.items)
+        self.model.set_rows(opened.library.items)
         self.compliance.setHtml(compliance_html(opened.report))
         self._say("", "")
         self._filter()
@@ -409,7 +371,7 @@ class LibraryPage(QWidget):
         category = self.category.currentData()
         self.proxy.set_category(FtiCategory(category) if category else None)
         self.proxy.set_text(self.search.text())
-        total = len(self.model.records)
+        total = len(self.model.rows)
         shown = self.proxy.rowCount()
         self.count.setText(f"{shown} of {total} images" if shown != total
                            else f"{total} images")

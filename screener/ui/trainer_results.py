@@ -28,7 +28,8 @@ from screener.audit.log import AuditLog
 from screener.config import Settings
 from screener.errors import ScreenerError
 from screener.tip.certificate import write_certificate
-from screener.ui.supervisor_jobs import BackgroundJobs, JobResult, Progress
+from screener.ui.background import BackgroundJobs, JobResult, Progress
+from screener.ui.widgets import say
 from screener.workflow.blind_tests import RecordedResult, results
 
 LOAD = "results.load"
@@ -159,11 +160,11 @@ class ResultsPage(QWidget):
     def write(self) -> None:
         chosen = self.selected()
         if not chosen:
-            self._say("error", "Select a result first.")
+            say(self.message, "error", "Select a result first.")
             return
         text = self.folder.text().strip()
         if not text:
-            self._say("error", "Choose a folder for the certificates.")
+            say(self.message, "error", "Choose a folder for the certificates.")
             return
         folder = Path(text).expanduser()
         settings = self.settings
@@ -174,29 +175,22 @@ class ResultsPage(QWidget):
         self.certificate_button.setEnabled(False)
         self.jobs.submit(CERTIFICATE, work)
 
-    def _say(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
-
     def _finished(self, result: JobResult) -> None:
         if result.tag not in (LOAD, CERTIFICATE):
             return
-        self.jobs.settle(result)
         if result.tag == CERTIFICATE:
             self.certificate_button.setEnabled(True)
             if result.error is not None:
-                self._say("error", f"Not written: {result.error}")
+                say(self.message, "error", f"Not written: {result.error}")
                 return
             paths: list[Path] = result.value
-            self._say("ok", "Wrote " + ", ".join(str(p) for p in paths))
+            say(self.message, "ok", "Wrote " + ", ".join(str(p) for p in paths))
             self.certificates_written.emit(paths)
             return
         if result.skipped or not self.jobs.is_current(result):
             return
         if result.error is not None:
-            self._say("error", f"The results cannot be read: {result.error}")
+            say(self.message, "error", f"The results cannot be read: {result.error}")
             return
         self._show(result.value)
 

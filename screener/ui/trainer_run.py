@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -46,11 +45,12 @@ from screener.scan.store import ScanStore
 from screener.tip.blind_test import BlindTest
 from screener.tip.library import FtiLibrary
 from screener.ui import shortcuts
+from screener.ui.background import BackgroundJobs, JobResult, Progress
 from screener.ui.controller import to_qimage
 from screener.ui.jobs import prepare_all, render_frames
 from screener.ui.keymap import ACTIONS, default_keymap
-from screener.ui.scan_canvas import ScanCanvas
-from screener.ui.supervisor_jobs import BackgroundJobs, JobResult, Progress
+from screener.ui.scan_views import ScanViews
+from screener.ui.widgets import error_text, restyle, say
 from screener.workflow.blind_tests import BlindTestRun, BlindTestSitting
 from screener.workflow.decisions import Decision, Mark
 from screener.workflow.roles import Role
@@ -225,7 +225,6 @@ class RunPage(QWidget):
         self.clock: Callable[[], float] = time.monotonic
         self.sitting: BlindTestSitting | None = None
         self.run: BlindTestRun | None = None
-        self.canvases: list[ScanCanvas] = []
         self.accepting = False
         self.auto_timeout = True
         self.shown_at = 0.0
@@ -237,9 +236,9 @@ class RunPage(QWidget):
         jobs.finished.connect(self._finished)
         self.shortcuts = shortcuts.install(self, self.keymap, {
             "decision.clear": self.clear, "decision.suspect": self.suspect,
-            "marks.add": self.mark_centre, "marks.undo": self.undo_mark,
-            "marks.clear": self.clear_marks, "view.zoom_in": self._zoom(1),
-            "view.zoom_out": self._zoom(-1), "view.fit": self._zoom(0),
+            "marks.add": self.mark_centre, "marks.undo": self.views.undo_mark,
+            "marks.clear": self.views.clear_marks, "view.zoom_in": self.views.zoom_in,
+            "view.zoom_out": self.views.zoom_out, "view.fit": self.views.fit,
             "view.next": self.next_view})
 
     def _build(self) -> None:
@@ -282,10 +281,9 @@ class RunPage(QWidget):
         outer.addWidget(top)
 
         self.stack = QStackedWidget(self)
-        self.views = QSplitter(Qt.Orientation.Horizontal, self.stack)
-        self.views.setObjectName("views")
-        self.views.setChildrenCollapsible(False)
-        self.views.setHandleWidth(4)
+        self.views = ScanViews(Qt.Orientation.Horizontal, self.stack)
+        self.canvases = self.views.canvases
+        self.views.marks_changed.connect(self._marks_changed)
         self.stack.addWidget(self.views)
         self.result_panel = QFrame(self.stack)
         self.result_panel.setObjectName("sidePanel")
@@ -357,24 +355,12 @@ class RunPage(QWidget):
                               "time counts as cleared")
         self.done_button.hide()
         self.done_button.setText("&Back to the trainer's screen")
-        self._say("", "")
+        say(self.message, "", "")
         self.stack.setCurrentWidget(self.views)
         window = self.window()
         window.raise_()
         window.activateWindow()  # the keys go to the test, not to a closing dialog
         self._show(started.step)
-
-    def _ensure_canvases(self, count: int) -> None:
-        while len(self.canvases) < count:
-            canvas = ScanCanvas(len(self.canvases), self.views)
-            canvas.marks_changed.connect(self._marks_changed)
-            self.views.addWidget(canvas)
-            self.canvases.append(canvas)
-        for index, canvas in enumerate(self.canvases):
-            canvas.setVisible(index < count)
-
-    def _visible(self) -> list[ScanCanvas]:
-        return [c for c in self.canvases if not c.isHidden()]
 
     def _show(self, step: SittingStep) -> None:
         if step.run is not None:
@@ -382,7 +368,7 @@ class RunPage(QWidget):
             return
         shown = step.shown
         assert shown is not None
-        self._ensure_canvases(len(shown.views))
+        self.views.show_views(len(shown.views))
         for canvas, (name, rows, cols), image, reason in zip(
                 self.canvases, shown.views, shown.images, shown.reasons, strict=False):
             canvas.set_view(name, rows, cols)
@@ -414,8 +400,7 @@ class RunPage(QWidget):
         state = "over" if remaining <= 0 else ("late" if fraction < 0.25 else "ok")
         if self.time_bar.property("state") != state:
             self.time_bar.setProperty("state", state)
-            self.time_bar.style().unpolish(self.time_bar)
-            self.time_bar.style().polish(self.time_bar)
+            restyle(self.time_bar)
         self.countdown.setText(f"{max(remaining, 0.0):.1f} s")
         self.countdown.setStyleSheet("font-size: 14pt; font-weight: bold;"
                                      + (" color: #e0a030;" if state != "ok" else ""))
@@ -423,7 +408,7 @@ class RunPage(QWidget):
             self._answer(Decision.CLEAR, timed_out=True)
 
     def marks(self) -> list[Mark]:
-        return [Mark(c.view_name, box) for c in self._visible() for box in c.marks]
+        return self.views.marks()
 
     def clear(self) -> None:
         self._answer(Decision.CLEAR)
@@ -443,7 +428,7 @@ class RunPage(QWidget):
             response_ms = max(response_ms, sitting.limit_ms + 1)
         marks = self.marks() if decision is Decision.SUSPECT else []
         accounts = self.accounts
-        self._say("", "Time is up: counted as cleared." if timed_out else "")
+        say(self.message, "", "Time is up: counted as cleared." if timed_out else "")
 
         def work(_progress: Progress) -> SittingStep:
             sitting.answer(decision, marks, response_ms)
@@ -454,21 +439,19 @@ class RunPage(QWidget):
     def _finished(self, result: JobResult) -> None:
         if result.tag != STEP:
             return
-        self.jobs.settle(result)
         if result.error is None:
             self._show(result.value)
             return
         sitting = self.sitting
-        text = str(result.error) if isinstance(result.error, ScreenerError) else \
-            f"{type(result.error).__name__}: {result.error}"
+        text = error_text(result.error)
         if sitting is not None and sitting.current is not None:
             # the answer was not recorded: the image stays, the trainee answers again
-            self._say("error", f"Not recorded: {text}. Answer again.")
+            say(self.message, "error", f"Not recorded: {text}. Answer again.")
             self.accepting = True
             self.auto_timeout = False
             self._set_buttons(True)
             return
-        self._say("error", f"The test cannot go on: {text}")
+        say(self.message, "error", f"The test cannot go on: {text}")
         self.done_button.setText("&Leave the test")
         self.done_button.show()
         self.done_button.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -506,62 +489,24 @@ class RunPage(QWidget):
         self.closed.emit(self.run)
         self.sitting = None
 
-    def _say(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
-
     # ------------------------------------------------------------------ view tools
-    def _active(self) -> ScanCanvas | None:
-        visible = self._visible()
-        for canvas in visible:
-            if canvas.hasFocus():
-                return canvas
-        return visible[0] if visible else None
-
     def mark_centre(self) -> None:
-        canvas = self._active()
+        canvas = self.views.active()
         if canvas is not None and self.accepting:
             canvas.mark_centre()
 
-    def undo_mark(self) -> None:
-        canvas = self._active()
-        if canvas is not None and canvas.marks:
-            canvas.undo_mark()
-            return
-        for other in reversed(self._visible()):
-            if other.marks:
-                other.undo_mark()
-                return
-
-    def clear_marks(self) -> None:
-        for canvas in self._visible():
-            canvas.clear_marks()
-
     def next_view(self) -> None:
-        visible = self._visible()
+        visible = self.views.visible()
         if visible:
-            current = self._active()
+            current = self.views.active()
             index = visible.index(current) if current in visible else -1
             visible[(index + 1) % len(visible)].setFocus(Qt.FocusReason.TabFocusReason)
-
-    def _zoom(self, direction: int) -> Callable[[], None]:
-        def zoom() -> None:
-            for canvas in self._visible():
-                if direction > 0:
-                    canvas.zoom_in()
-                elif direction < 0:
-                    canvas.zoom_out()
-                else:
-                    canvas.fit()
-        return zoom
 
     def _marks_changed(self) -> None:
         count = len(self.marks())
         if count and self.accepting:
-            self._say("", f"{count} region{'s' if count > 1 else ''} marked: S sends the "
-                      "bag to search with them")
+            say(self.message, "", f"{count} region{'s' if count > 1 else ''} marked: S sends "
+                "the bag to search with them")
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)

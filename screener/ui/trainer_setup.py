@@ -11,7 +11,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -23,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from screener.accounts.users import Account, Accounts
 from screener.tip.blind_test import BlindTest, read_blind_test
-from screener.ui.supervisor_jobs import BackgroundJobs, JobResult, Progress
+from screener.ui.background import BackgroundJobs, JobResult, Progress
+from screener.ui.widgets import say, side_panel
 from screener.workflow.roles import Role
 
 READ = "setup.read_test"
@@ -63,15 +63,9 @@ class TakeTestPage(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 8, 0, 0)
-        frame = QFrame(self)
-        frame.setObjectName("sidePanel")
+        frame, column = side_panel(self, "TAKE A BLIND TEST", (16, 12, 16, 12))
         frame.setMaximumWidth(900)
-        column = QVBoxLayout(frame)
-        column.setContentsMargins(16, 12, 16, 12)
         column.setSpacing(10)
-        title = QLabel("TAKE A BLIND TEST", frame)
-        title.setObjectName("panelTitle")
-        column.addWidget(title)
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(8)
@@ -159,16 +153,12 @@ class TakeTestPage(QWidget):
         self.start_requested.emit(self.test, trainee)
 
     def say(self, level: str, text: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("level", level)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        say(self.message, level, text)
 
     def _finished(self, result: JobResult) -> None:
         if result.tag not in (READ, ACCOUNTS):
             return
         jobs = self.jobs if result.tag == READ else self.session_jobs
-        jobs.settle(result)
         if result.skipped or not jobs.is_current(result):
             return
         if result.tag == ACCOUNTS:

@@ -20,17 +20,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
-from screener.errors import ScreenerError
 from screener.tip.blind_test import BlindTest
 from screener.tip.library import FtiLibrary
+from screener.ui.background import BackgroundJobs, JobResult, Progress
 from screener.ui.context import ViewContext
-from screener.ui.supervisor_jobs import BackgroundJobs, JobResult, Progress
-from screener.ui.supervisor_style import VIEW_STYLE
+from screener.ui.theme import TIP_VIEWS_STYLE
 from screener.ui.trainer_builder import BuilderPage, Built
 from screener.ui.trainer_library import LibraryPage
 from screener.ui.trainer_results import ResultsPage
 from screener.ui.trainer_run import RunPage, Started, TraineeLogin, start_sitting
 from screener.ui.trainer_setup import TakeTestPage
+from screener.ui.widgets import error_text
 from screener.workflow.blind_tests import BlindTestRun
 
 START = "sitting.start"
@@ -42,7 +42,7 @@ class TrainerView(QWidget):
     def __init__(self, context: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainerView")
-        self.setStyleSheet(VIEW_STYLE)
+        self.setStyleSheet(TIP_VIEWS_STYLE)
         self.context = context
         self.file_jobs = BackgroundJobs("trainer-files", parent=self)
         self.build_jobs = BackgroundJobs("trainer-build", parent=self)
@@ -102,7 +102,7 @@ class TrainerView(QWidget):
         if self.login is not None:
             self.login.close()
         dialog = TraineeLogin(trainee, test.spec.name, self)
-        dialog.setStyleSheet(VIEW_STYLE)
+        dialog.setStyleSheet(TIP_VIEWS_STYLE)
         self.login = dialog
         context = self.context
 
@@ -126,12 +126,9 @@ class TrainerView(QWidget):
     def _started(self, result: JobResult) -> None:
         if result.tag != START:
             return
-        self.session_jobs.settle(result)
         dialog = self.login
         if result.error is not None:
-            error = result.error
-            text = str(error) if isinstance(error, ScreenerError) else \
-                f"{type(error).__name__}: {error}"
+            text = error_text(result.error)
             if dialog is not None:
                 dialog.show_error(text)
             else:
@@ -152,7 +149,7 @@ class TrainerView(QWidget):
     # ------------------------------------------------------------------ lifetime
     def busy_jobs(self) -> bool:
         """Whether any work is still under way (tests wait for this to be False)."""
-        return any(jobs.busy() for jobs in (self.file_jobs, self.build_jobs,
+        return any(jobs.busy for jobs in (self.file_jobs, self.build_jobs,
                                             self.session_jobs))
 
     def busy_reason(self) -> str | None:
@@ -161,7 +158,7 @@ class TrainerView(QWidget):
         if run.sitting is not None and run.run is None:
             return ("a blind test is under way: let the trainee finish it (an image not "
                     "answered in time counts as cleared)")
-        if self.session_jobs.busy(START):
+        if self.session_jobs.running(START):
             return "a trainee is logging in for a blind test"
         return None
 

@@ -1,103 +1,37 @@
-"""Small pieces the investigator's and the administrator's views share: the style of
-forms and tables in the dark theme, cards, titles, a message line, a field's error text.
+"""Pieces of the role views' screens: cards and side panels with their titles, form
+fields with their error text, message lines, tables, a view's header.
+
+The investigator's and the administrator's views are built of cards
+(:data:`screener.ui.theme.CHAIN_VIEWS_STYLE`), the supervisor's and the trainer's of side
+panels (:data:`screener.ui.theme.TIP_VIEWS_STYLE`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
+    QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from screener.errors import ScreenerError
-from screener.ui.theme import (
-    ACCENT,
-    AMBER,
-    BORDER,
-    CLEAR,
-    MUTED,
-    PANEL,
-    RAISED,
-    SUSPECT,
-    TEXT,
-    WINDOW,
-)
 
-ERROR_TEXT = "#ff8080"
-
-#: Added to the application's style sheet by the role views (forms, tables, tabs, cards).
-ROLE_VIEW_STYLE = f"""
-QLineEdit, QSpinBox, QPlainTextEdit, QTextBrowser {{ background: {WINDOW};
-    border: 1px solid {BORDER}; border-radius: 3px; padding: 3px 6px;
-    selection-background-color: {ACCENT}; }}
-QLineEdit:focus, QSpinBox:focus, QPlainTextEdit:focus, QTextBrowser:focus {{
-    border: 1px solid {ACCENT}; }}
-QLineEdit[invalid="true"] {{ border: 1px solid {SUSPECT}; }}
-QLineEdit:disabled {{ color: #5d646c; }}
-QComboBox QAbstractItemView {{ background: {RAISED}; border: 1px solid {BORDER};
-    selection-background-color: {ACCENT}; }}
-QPushButton:hover {{ background: #2f353c; }}
-QPushButton:disabled {{ color: #5d646c; }}
-QPushButton#primaryButton {{ background: {ACCENT}; color: white; font-weight: bold;
-    border: 1px solid {ACCENT}; padding: 4px 14px; }}
-QPushButton#primaryButton:focus {{ border: 1px solid white; }}
-QPushButton#primaryButton:disabled {{ background: {RAISED}; color: #5d646c;
-    border: 1px solid {BORDER}; }}
-QPushButton#dangerButton {{ background: #4a1c1c; color: #ffc2c2; border: 1px solid {SUSPECT};
-    padding: 4px 14px; }}
-QPushButton#dangerButton:focus {{ border: 1px solid white; }}
-QPushButton#dangerButton:disabled {{ background: {RAISED}; color: #5d646c;
-    border: 1px solid {BORDER}; }}
-QTableView {{ background: {WINDOW}; alternate-background-color: #1a1e23;
-    border: 1px solid {BORDER}; border-radius: 3px; gridline-color: {BORDER};
-    selection-background-color: #22486e; selection-color: white; }}
-QTableView:focus {{ border: 1px solid {ACCENT}; }}
-QTableView::item {{ padding: 2px 6px; }}
-QHeaderView::section {{ background: {PANEL}; color: {MUTED}; border: none;
-    border-right: 1px solid {BORDER}; border-bottom: 1px solid {BORDER}; padding: 4px 6px;
-    font-weight: bold; }}
-QTableCornerButton::section {{ background: {PANEL}; border: none; }}
-QTabWidget::pane {{ border: 1px solid {BORDER}; border-radius: 4px; top: -1px;
-    background: {PANEL}; }}
-QTabBar::tab {{ background: {WINDOW}; color: {MUTED}; padding: 6px 16px;
-    border: 1px solid {BORDER}; border-bottom: none; border-top-left-radius: 4px;
-    border-top-right-radius: 4px; margin-right: 2px; }}
-QTabBar::tab:selected {{ background: {PANEL}; color: {TEXT}; border-bottom: 2px solid {ACCENT}; }}
-QTabBar::tab:focus {{ color: white; }}
-QTabWidget > QWidget {{ background: {PANEL}; }}
-#card {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: 4px; }}
-#card QLabel, #card QCheckBox, #card QRadioButton, #tabPage QLabel, #tabPage QCheckBox,
-#tabPage QRadioButton {{ background: transparent; }}
-#tabPage {{ background: {PANEL}; }}
-#fieldError {{ color: {ERROR_TEXT}; background: transparent; }}
-#fieldLabel {{ color: {MUTED}; background: transparent; }}
-#valueLabel {{ color: {TEXT}; background: transparent; }}
-#fingerprint {{ font-family: monospace; font-size: 11pt; color: {TEXT}; background: transparent; }}
-#statusLine {{ color: {MUTED}; background: transparent; }}
-#statusLine[level="ok"] {{ color: {CLEAR}; font-weight: bold; }}
-#statusLine[level="error"] {{ color: {ERROR_TEXT}; font-weight: bold; }}
-#statusLine[level="warning"] {{ color: {AMBER}; }}
-#statusLine[level="busy"] {{ color: {ACCENT}; }}
-#chip {{ border-radius: 3px; padding: 3px 10px; font-weight: bold; background: {RAISED};
-    color: {MUTED}; }}
-#chip[level="ok"] {{ background: #173d27; color: #8ee6ad; }}
-#chip[level="error"] {{ background: #5a1f1f; color: #ffb4b4; }}
-#chip[level="busy"] {{ background: #12324f; color: #9cc9f5; }}
-#chip[level="warning"] {{ background: #5a4312; color: #ffd98a; }}
-#confirmBar {{ background: #2a1c1c; border: 1px solid {SUSPECT}; border-radius: 4px; }}
-#confirmBar QLabel {{ background: transparent; color: {TEXT}; }}
-QProgressBar#taskProgress {{ max-height: 8px; }}
-QProgressBar#taskProgress::chunk {{ background: {ACCENT}; }}
-QProgressBar#taskProgress[state="ok"]::chunk {{ background: {CLEAR}; }}
-QProgressBar#taskProgress[state="error"]::chunk {{ background: {SUSPECT}; }}
-"""
+if TYPE_CHECKING:
+    from screener.ui.background import JobProgress
+    from screener.ui.context import ViewContext
 
 
 def card(parent: QWidget | None = None) -> QFrame:
@@ -118,6 +52,36 @@ def card_column(parent: QWidget | None = None, title: str | None = None
     return frame, column
 
 
+def side_panel(parent: QWidget, title: str, margins: tuple[int, int, int, int]
+               ) -> tuple[QFrame, QVBoxLayout]:  # fmt: skip
+    """A side panel with a vertical layout and a title."""
+    frame = QFrame(parent)
+    frame.setObjectName("sidePanel")
+    column = QVBoxLayout(frame)
+    column.setContentsMargins(*margins)
+    column.addWidget(panel_title(title, frame))
+    return frame, column
+
+
+def view_header(view: QWidget, title: str, context: ViewContext, keys: str) -> QHBoxLayout:
+    """The top line of a view: its title, the station and the operator, its keys."""
+    header = QHBoxLayout()
+    header.setSpacing(10)
+    heading = QLabel(title, view)
+    heading.setObjectName("bagLabel")
+    header.addWidget(heading)
+    operator = context.operator
+    where = QLabel(f"station {context.log.station} · {operator.id} ({operator.role.value})",
+                   view)
+    where.setObjectName("fieldLabel")
+    header.addWidget(where)
+    header.addStretch(1)
+    hint = QLabel(keys, view)
+    hint.setObjectName("fieldLabel")
+    header.addWidget(hint)
+    return header
+
+
 def panel_title(text: str, parent: QWidget | None = None) -> QLabel:
     label = QLabel(text.upper(), parent)
     label.setObjectName("panelTitle")
@@ -134,7 +98,8 @@ def field_label(text: str, buddy: QWidget | None, parent: QWidget | None = None)
 
 
 class FieldError(QLabel):
-    """The error text shown under (or beside) one field; hidden when empty."""
+    """The error text shown under (or beside) one field; hidden when empty. Given the
+    ``field``, it also marks a line edit invalid and puts the error in its tooltip."""
 
     def __init__(self, field: QWidget | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -156,6 +121,49 @@ class FieldError(QLabel):
         self.show_error("")
 
 
+def add_fields(grid: QGridLayout, fields: Iterable[tuple[str, str, QWidget]],
+               parent: QWidget, *, row: int = 0, span: int = 1) -> dict[str, FieldError]:
+    """Each (label, key, field) on two rows of ``grid`` from ``row``: the label and the
+    field (``span`` columns), then the field's error under it. The errors, by key."""
+    errors: dict[str, FieldError] = {}
+    for number, (label, key, field) in enumerate(fields):
+        at = row + 2 * number
+        grid.addWidget(field_label(label, field, parent), at, 0)
+        grid.addWidget(field, at, 1, 1, span)
+        errors[key] = FieldError(field, parent)
+        grid.addWidget(errors[key], at + 1, 1, 1, span)
+    return errors
+
+
+def form_row(grid: QGridLayout, row: int, text: str, field: QWidget, parent: QWidget, *,
+             buddy: QWidget | None = None) -> FieldError:
+    """``text`` (for ``buddy``, else ``field``), the field and its error beside it, on
+    ``row`` of ``grid``. The error."""
+    label = QLabel(text, parent)
+    label.setBuddy(buddy or field)
+    error = FieldError(None, parent)
+    grid.addWidget(label, row, 0)
+    grid.addWidget(field, row, 1)
+    grid.addWidget(error, row, 2)
+    return error
+
+
+def show_progress(bar: QProgressBar, progress: JobProgress) -> None:
+    """A job's progress on ``bar``; busy while the amount of work is not known."""
+    if progress.total:
+        bar.setRange(0, progress.total)
+        bar.setValue(progress.done)
+    else:
+        bar.setRange(0, 0)
+
+
+def say(label: QLabel, level: str, text: str) -> None:
+    """``text`` in ``label``, styled by its ``level`` property (ok, error, warning...)."""
+    label.setText(text)
+    label.setProperty("level", level)
+    restyle(label)
+
+
 class StatusLine(QLabel):
     """A one-line message with a level (info, ok, warning, error, busy)."""
 
@@ -168,9 +176,7 @@ class StatusLine(QLabel):
 
     def say(self, text: str, level: str = "info") -> None:
         self.level = level
-        self.setText(text)
-        self.setProperty("level", level)
-        restyle(self)
+        say(self, level, text)
 
 
 def restyle(widget: QWidget) -> None:
@@ -203,6 +209,14 @@ def table_view(parent: QWidget | None = None, name: str = "") -> QTableView:
     header.setStretchLastSection(True)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     return view
+
+
+def show_tab(tabs: QTabWidget, index: int) -> None:
+    """Show the page ``index`` of ``tabs``, the focus on its first control."""
+    tabs.setCurrentIndex(index)
+    page = tabs.currentWidget()
+    if page is not None:
+        focus_first(page)
 
 
 def focus_first(page: QWidget) -> None:
