@@ -259,3 +259,30 @@ def test_a_feedback_message_holds_the_decision_until_the_screener_continues(
     assert view.clear_button.isEnabled()
     press(qtbot, ws, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: ws.controller.stats.decided == 1)
+
+
+def test_a_dicos_scan_in_the_watch_folder_is_queued_once_when_all_its_files_are_in(
+        make_workstation, demo_dir, qtbot, tmp_path):
+    from screener.scan import read_scan
+    from screener.scan.dicos_export import write_dicos_dx
+
+    exported = write_dicos_dx(read_scan(demo_scans(demo_dir)[0]), tmp_path / "dx")
+    assert len(exported) == 4  # two views, two energies
+    watch = tmp_path / "incoming"
+    watch.mkdir()
+    ws = make_workstation(watch=watch, detector=FixedDetector(),
+                          ui=UiSettings(watch_poll_s=0.1, decision_time_s=60))
+    _drop(watch, exported[0].name, exported[0].read_bytes())  # the first file alone
+    qtbot.wait(600)
+    assert ws.controller.queue.entries == []  # its scan is not complete yet
+    for path in exported[1:]:
+        _drop(watch, path.name, path.read_bytes())
+    qtbot.waitUntil(lambda: len(ws.controller.queue.entries) == 1)
+    qtbot.wait(600)
+    (entry,) = ws.controller.queue.entries  # once, not once per file
+    assert entry.path.name == exported[0].name
+    wait_decidable(qtbot, ws)
+    press(qtbot, ws, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: entry.status is EntryStatus.DECIDED)
+    (received,) = payloads(ws, "scan.received")
+    assert received["views"] == ["top", "side"]

@@ -8,9 +8,11 @@
   configurable number of bags a minute, round and round. The belt can stop (the
   screener's timer ran out, or the screener stopped it) and restart.
 * :class:`WatchFolder`: picks up new scan files (``.h5``, ``.hdf5``, ``.png``, ``.jpg``,
-  ``.jpeg``, ``.npy``) that appear in a folder, once their size has stopped changing
-  (a scanner may still be writing them). Listing a folder is cheap; reading is done by
-  the worker.
+  ``.jpeg``, ``.npy``, DICOS ``.dcs``) that appear in a folder, once their size has
+  stopped changing (a scanner may still be writing them). A DICOS scan arrives as one
+  file per energy per view: it is queued once, when all its files are there, as its
+  first file (the import reads the rest); a Threat Detection Report is not a scan and is
+  passed over. Listing a folder is cheap; reading is done by the worker.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from screener.demo import MANIFEST_NAME
 from screener.errors import ConfigError
-from screener.ui.jobs import LoadedBag, is_scan_name
+from screener.ui.jobs import DICOS_SUFFIX, LoadedBag, dicos_lead, is_scan_name
 from screener.workflow.ai import AiResult
 
 SOURCE_CONVEYOR = "demo conveyor"
@@ -265,6 +267,15 @@ class WatchFolder(QObject):
             if self._sizes.get(path.name) != size:
                 self._sizes[path.name] = size  # new or still growing: look again next time
                 continue
+            if path.suffix.lower() == DICOS_SUFFIX:
+                lead = dicos_lead(path)
+                if lead is None:  # the rest of its scan is still arriving
+                    self._sizes[path.name] = -1
+                    continue
+                if not lead:
+                    self._seen.add(path.name)
+                    self._sizes.pop(path.name, None)
+                    continue
             self._seen.add(path.name)
             self._sizes.pop(path.name, None)
             added.append(self.queue.add(path, SOURCE_WATCH))

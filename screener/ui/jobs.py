@@ -45,7 +45,8 @@ from screener.workflow.ai import AiResult, Detector, run_detector
 from screener.workflow.model_ai import RENDER_FUNCTIONS, ModelAi, rgba_to_model_input
 
 #: File names a watch folder picks up (lower case).
-SCAN_SUFFIXES = (".h5", ".hdf5", ".png", ".jpg", ".jpeg", ".npy")
+DICOS_SUFFIX = ".dcs"
+SCAN_SUFFIXES = (".h5", ".hdf5", ".png", ".jpg", ".jpeg", ".npy", DICOS_SUFFIX)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="screener-prepare")
 
 
@@ -88,6 +89,27 @@ def is_scan_name(path: Path) -> bool:
     """Whether a watch folder takes this file (not hidden, not a partial copy)."""
     name = path.name
     return (not name.startswith(".") and path.suffix.lower() in SCAN_SUFFIXES)
+
+
+def dicos_lead(path: Path, limits: ScanLimits | None = None) -> bool | None:
+    """For a ``.dcs`` file in a watch folder, where a scan arrives as one file per energy
+    per view: True when it is the file that stands for its scan (the first of its group:
+    queue it, the import reads the others), False when it never is (another file of the
+    group, or a Threat Detection Report rather than an image), None when its scan is not
+    complete yet (look again). A file the importer refuses for another reason is queued,
+    so that the queue shows the error."""
+    from screener.errors import DicosGroupError, ScreenerError, UnsupportedDicosObjectError
+    from screener.scan.dicos import dicos_group  # pydicom takes ~0.2 s to import
+
+    try:
+        group = dicos_group(path, limits)
+    except UnsupportedDicosObjectError:
+        return False
+    except DicosGroupError:
+        return None
+    except ScreenerError:
+        return True
+    return group[0] == path
 
 
 def choose_function(wanted: str, available: Mapping[str, str | None],
