@@ -25,13 +25,11 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, generate_uid
@@ -40,6 +38,7 @@ from screener import __version__
 from screener.errors import DicosExportError
 from screener.scan import dicos_tags as tags
 from screener.scan.dicos import ASSIGNING_AUTHORITY, DxInstance, dx_instances
+from screener.scan.dicos_export import save_dicos
 from screener.workflow.ai import AiResult, AiStatus
 from screener.workflow.decisions import Decision, Mark
 
@@ -129,7 +128,7 @@ def write_machine_tdr(
     alarm = any(p.threat for p in ptos)
     ds = _report(target, instances, "MACHINE", alarm, when, elapsed, ptos,
                  algorithm=(name, sha))
-    return _save(ds, target)
+    return save_dicos(ds, target)
 
 
 def write_operator_tdr(
@@ -180,7 +179,7 @@ def write_operator_tdr(
         algorithm = _algorithm(target, ai)
     ds = _report(target, instances, "OPERATOR", alarm, when, elapsed, ptos,
                  algorithm=algorithm, operator=ident)
-    return _save(ds, target)
+    return save_dicos(ds, target)
 
 
 # --------------------------------------------------------------------------- checks
@@ -413,19 +412,3 @@ def _pto(number: int, pto: _Pto, images: Sequence[DxInstance], started: datetime
         assessment.ATDAssessmentProbability = pto.probability
     item.ATDAssessmentSequence = DicomSequence([assessment])
     return item
-
-
-def _save(ds: Dataset, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".writing-", suffix=".dcs", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pydicom.dcmwrite(handle, ds, enforce_file_format=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target

@@ -71,7 +71,7 @@ def write_dicos_dx(scan: Scan, folder: Path | str, *, stem: str | None = None) -
         energy = channel if meta.source_kind.is_dual_energy else SINGLE
         ds = _dx_dataset(scan, index, view, channel, energy, number, shared, digest)
         name = f"{base}_{index}-{_safe_name(view.name) or 'view'}_{energy}.dcs"
-        written.append(_save(ds, target / name))
+        written.append(save_dicos(ds, target / name))
     return written
 
 
@@ -251,8 +251,10 @@ def _dx_dataset(scan: Scan, index: int, view: View, channel: str, energy: str, n
     return ds
 
 
-def _save(ds: Dataset, target: Path) -> Path:
-    """Write beside ``target`` (a hidden name a watch folder skips), fsync, rename."""
+def save_dicos(ds: Dataset, target: Path) -> Path:
+    """Write a DICOS object beside ``target`` (a hidden name a watch folder skips), fsync
+    it, rename it into place; the folder is made if needed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".writing-", suffix=".dcs", dir=target.parent)
     tmp = Path(tmp_name)
     try:
