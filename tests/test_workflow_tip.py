@@ -362,3 +362,34 @@ def test_an_unreadable_fti_is_logged_and_the_bag_shown_without_tip(log, library,
     assert not session.on_screen.tip.projected and session.on_screen.scan is bag.scan
     (skipped,) = payloads(log, "tip.not_projected")
     assert "could not be read" in skipped["reason"] and skipped["fti_id"]
+
+
+def test_a_trial_the_log_could_not_take_is_logged_before_the_next_bag(log, library, bag,
+                                                                     monkeypatch):
+    from screener.errors import AuditUnavailableError
+    from screener.workflow.session import TrialNotLoggedError
+
+    session = session_with(log, library, NEVER)
+    session.receive(bag)
+    session.run_ai()
+    real_append = log.append
+
+    def failing(kind, *args, **kwargs):
+        if kind == KIND_TIP_OUTCOME:
+            raise AuditUnavailableError("audit.sqlite", "disk full")
+        return real_append(kind, *args, **kwargs)
+
+    monkeypatch.setattr(log, "append", failing)
+    with pytest.raises(TrialNotLoggedError) as raised:
+        session.decide(Decision.CLEAR)
+    assert raised.value.decision.trial.outcome is TipOutcome.CORRECT_REJECTION
+    assert "decision was recorded" in str(raised.value)
+    assert isinstance(raised.value, AuditUnavailableError)  # callers' handlers still catch it
+    assert session.state is SessionState.AWAITING_BAG  # the decision stands
+    with pytest.raises(TrialNotLoggedError):
+        session.receive(bag)  # still down: no new bag before the trial is in
+    monkeypatch.setattr(log, "append", real_append)
+    session.receive(bag)
+    kinds = [e.kind for e in events(log)]
+    assert kinds.count(KIND_TIP_OUTCOME) == 1
+    assert kinds.index(KIND_TIP_OUTCOME) < len(kinds) - 1 - kinds[::-1].index("scan.received")

@@ -72,6 +72,7 @@ from screener.workflow.session import (
     IncomingBag,
     ScreeningSession,
     SessionState,
+    TrialNotLoggedError,
 )
 from screener.workflow.tip_injection import FeedbackKind, TipFeedback, TipPlan
 
@@ -743,16 +744,11 @@ class ScreeningController(QObject):
 
         def step(session: ScreeningSession) -> DecideResult:
             _sync(session, incoming, ai, plan)
-            before = len(session.decisions)
             try:
                 confirmed = session.decide(decision, chosen, response_ms=response_ms,
                                            timed_out=timed_out)
-            except ScreenerError as exc:
-                if len(session.decisions) == before:
-                    raise  # not committed: the bag stays undecided
-                # committed, but its TIP trial could not be logged
-                last = session.decisions[-1]
-                return DecideResult(last, last.event, session.state, exc)
+            except TrialNotLoggedError as exc:  # committed; the session logs the trial next
+                return DecideResult(exc.decision, exc.decision.event, session.state, exc)
             return DecideResult(confirmed, confirmed.event, session.state)
 
         self.runner.submit("decide", step, shown)

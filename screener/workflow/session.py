@@ -39,6 +39,7 @@ from typing import Any
 
 from screener.audit.chain import CheckpointRecord, EventRecord
 from screener.audit.log import SYSTEM_ACTOR, SYSTEM_ROLE, AuditLog
+from screener.errors import AuditUnavailableError
 from screener.scan.model import Scan
 from screener.scan.store import ScanStore
 from screener.tip.scheduler import KIND_TIP_SCHEDULED
@@ -171,6 +172,7 @@ class ScreeningSession:
         self._state = SessionState.NOT_STARTED
         self._on_screen: BagOnScreen | None = None
         self._checkpointed = False
+        self._pending_trial: tuple[str, dict[str, Any], str] | None = None
 
     @property
     def state(self) -> SessionState:
@@ -204,6 +206,7 @@ class ScreeningSession:
         """The next bag arrives at the station. In a TIP session ``tip`` is the bag's
         plan; without it the injector plans here."""
         self._expect("receive a bag", SessionState.AWAITING_BAG)
+        self.log_pending_trial()
         if tip is not None and self.tip is None:
             raise SessionStateError("receive a bag with a TIP plan", self._state.value,
                                     "start a session with TIP to project FTIs")
@@ -256,8 +259,10 @@ class ScreeningSession:
         bag went on screen; ``timed_out``: the decision time ran out (the caller decides
         what that means, e.g. a blind test clears the bag). Returns only once the log has
         committed it; on AuditUnavailableError the bag stays on screen, undecided. In a TIP
-        session the trial is then logged; if that append fails the decision stands and
-        :meth:`decide` raises, with the bag decided."""
+        session the trial is then logged; if that append fails the decision stands,
+        :meth:`decide` raises :class:`TrialNotLoggedError` (the decision in it), and the
+        trial is logged first thing at the next :meth:`receive` or :meth:`end`, or by
+        :meth:`log_pending_trial`: a trial is never lost."""
         shown = self._shown("decide", SessionState.AWAITING_DECISION)
         bag = shown.bag
         marks = tuple(marks)
@@ -280,7 +285,6 @@ class ScreeningSession:
         self.decisions.append(confirmed)
         if shown.tip is not None and self.tip is not None:
             confirmed = self._score_tip(shown, confirmed)
-            self.decisions[-1] = confirmed
         return confirmed
 
     def _score_tip(self, shown: BagOnScreen, confirmed: ConfirmedDecision) -> ConfirmedDecision:
@@ -301,9 +305,24 @@ class ScreeningSession:
             self._on_screen = BagOnScreen(shown.bag, rescreen=True)
             self._state = SessionState.AWAITING_AI
         confirmed = dataclasses.replace(confirmed, trial=response.trial, feedback=feedback)
-        self._append(self.tip.outcome_kind, payload, system=True,
-                     scan_sha256=shown.bag.scan_sha256)
+        self.decisions[-1] = confirmed
+        self._pending_trial = (self.tip.outcome_kind, payload, shown.bag.scan_sha256)
+        self.log_pending_trial(confirmed)
         return confirmed
+
+    def log_pending_trial(self, decision: ConfirmedDecision | None = None) -> None:
+        """Log the TIP trial whose append failed after its decision was committed;
+        nothing to do when there is none. Raises :class:`TrialNotLoggedError` while the
+        log is still unavailable."""
+        if self._pending_trial is None:
+            return
+        kind, payload, scan_sha256 = self._pending_trial
+        try:
+            self._append(kind, payload, system=True, scan_sha256=scan_sha256)
+        except AuditUnavailableError as error:
+            raise TrialNotLoggedError(error.where, error.problem,
+                                      decision or self.decisions[-1]) from None
+        self._pending_trial = None
 
     def end(self, reason: str = SHIFT_END, *, abandon_bag: bool = False
             ) -> CheckpointRecord | None:
@@ -316,6 +335,7 @@ class ScreeningSession:
                 (SessionState.AWAITING_AI, SessionState.AWAITING_DECISION)
                 if abandon_bag else ())
             self._expect("end the session", *allowed)
+            self.log_pending_trial()
             rescreens = sum(d.rescreen for d in self.decisions)
             payload: dict[str, Any] = {"bags_decided": len(self.decisions) - rescreens,
                                        "rescreens": rescreens, "reason": reason}
@@ -363,3 +383,16 @@ def _tip_summary(plan: TipPlan | None) -> dict[str, Any] | None:
         return None
     return {"projected": plan.projected,
             "fti_id": plan.fti.fti_id if plan.projected and plan.fti is not None else None}
+
+
+class TrialNotLoggedError(AuditUnavailableError):
+    """A decision was committed but its TIP trial could not be logged; ``decision`` is the
+    confirmed decision. The session logs the trial before anything else it logs next."""
+
+    def __init__(self, where: str, problem: str, decision: ConfirmedDecision) -> None:
+        super().__init__(where, problem)
+        self.decision = decision
+        # unlike its base, something was recorded: the decision
+        self.args = (f"{where}: audit log unavailable: {self.problem}. The decision was "
+                     "recorded, its TIP trial not yet: it is logged before the next bag "
+                     "once the database is back (space, permissions, path).",)
