@@ -20,12 +20,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import NormalDist
@@ -33,6 +31,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import insert
+from timing import median_s
 
 from screener.audit.canonical import canonical_text
 from screener.audit.chain import event_hash
@@ -130,14 +129,6 @@ def build_database(home: Path, trials: list[TipTrial], stations: int, seed: int 
         log.close("bench data written")
     return url
 
-
-def median_s(work: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

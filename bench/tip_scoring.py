@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from timing import median_s
 
 from screener.audit.chain import EventRecord
 from screener.tip.fti import FtiCategory
@@ -63,15 +61,6 @@ def as_events(trials: list[TipTrial]) -> list[EventRecord]:
             for i, t in enumerate(trials)]
 
 
-def median_s(work: Callable[[], object], repeats: int) -> float:
-    work()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -84,13 +73,13 @@ def main() -> None:
     days = len({t.time.date() for t in trials})
     print(f"{args.trials} trials, {args.operators} operators, 4 categories, {days} days; "
           f"median of {args.repeats} runs")
-    read = median_s(lambda: trials_from_events(events), args.repeats)
+    read = median_s(lambda: trials_from_events(events), args.repeats, warm_up=True)
     print(f"  trials_from_events               {read * 1000:8.1f} ms")
     for label, options in (("score_trials, period all", ScoringOptions()),
                            ("score_trials, period day", ScoringOptions(period=Period.DAY))):
         cards = len(score_trials(trials, options).cards)
         seconds = median_s(lambda options=options: score_trials(trials, options),
-                           args.repeats)
+                           args.repeats, warm_up=True)
         verdict = "ok" if seconds <= TARGET_S else "SLOWER THAN TARGET"
         print(f"  {label:32s} {seconds * 1000:8.1f} ms  ({cards} cards; target "
               f"<= {TARGET_S * 1000:.0f} ms: {verdict})")

@@ -202,6 +202,7 @@ class _Dialog(QDialog):
             widget.setEnabled(not busy)
 
     def _finished(self, value: object, error: BaseException | None) -> None:
+        """What the dialog does with its background check's answer (each dialog's own)."""
         raise NotImplementedError
 
 

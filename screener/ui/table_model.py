@@ -61,6 +61,7 @@ class RowsModel(QAbstractTableModel, Generic[T]):
         return None
 
     def display(self, row: T, column: int) -> str:
+        """The cell's text: every model says how its rows read."""
         raise NotImplementedError
 
     def tooltip(self, row: T, column: int) -> str | None:
