@@ -1,4 +1,5 @@
-"""Task-aligned assignment and the detection loss (BCE for classes, GIoU + L1 for boxes).
+"""Task-aligned assignment and the detection loss (BCE or varifocal for classes, GIoU + L1
+for boxes).
 
 Assignment follows TOOD / YOLOv8's task-aligned assigner, simplified: an anchor point is a
 candidate for a ground-truth box when it lies inside the box or within 2.5 strides of its
@@ -27,6 +28,27 @@ class LossWeights:
     box: float = 7.5
     cls: float = 0.5
     l1: float = 0.5
+    #: "bce" (YOLOv8) or "varifocal" (VarifocalNet, as YOLOv6 and PP-YOLOE use with
+    #: task-aligned assignment): negatives weighted by ``alpha * p**gamma``, positives by
+    #: their soft target, so that the many easy background anchors stop setting every
+    #: score of a hard class near zero.
+    cls_loss: str = "bce"
+    focal_alpha: float = 0.75
+    focal_gamma: float = 2.0
+
+
+def class_loss(logits: Tensor, target_scores: Tensor, weights: LossWeights) -> Tensor:
+    """Summed classification loss over every anchor and class."""
+    if weights.cls_loss == "bce":
+        return F.binary_cross_entropy_with_logits(logits, target_scores, reduction="sum")
+    if weights.cls_loss != "varifocal":
+        raise ValueError(f"unknown classification loss {weights.cls_loss!r}")
+    p = logits.detach().sigmoid()
+    positive = (target_scores > 0).float()
+    weight = weights.focal_alpha * p.pow(weights.focal_gamma) * (1.0 - positive) \
+        + target_scores * positive
+    return F.binary_cross_entropy_with_logits(logits, target_scores, weight=weight,
+                                              reduction="sum")
 
 
 def box_iou_pairwise(a: Tensor, b: Tensor) -> Tensor:
@@ -132,8 +154,7 @@ def detection_loss(raw_boxes: Tensor, logits: Tensor, points: Tensor, strides: T
     positive, target_boxes, target_scores = assign(
         scores, boxes.detach(), points, strides, gt_boxes, gt_labels, gt_valid)
     total_score = target_scores.sum().clamp(min=1.0)
-    cls_loss = F.binary_cross_entropy_with_logits(logits, target_scores,
-                                                  reduction="sum") / total_score
+    cls_loss = class_loss(logits, target_scores, weights) / total_score
     if bool(positive.any()):
         weight = target_scores.sum(-1)[positive]
         box_loss = ((1.0 - giou(boxes[positive], target_boxes[positive])) * weight).sum() \

@@ -65,8 +65,14 @@ from training.export import (
     onnx_outputs,
     write_manifest,
 )
-from training.loss import detection_loss
+from training.loss import LossWeights, detection_loss
 from training.model import Detector, anchor_points, count_parameters
+from training.warm_start import (
+    calibrate_batch_norm,
+    exported_record,
+    load_exported_weights,
+    phase_record,
+)
 
 MODEL_VERSION = "1.0.0"
 #: Bump when the samples change, so that an old cache is not reused.
@@ -105,8 +111,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--from-checkpoint", type=Path,
                    help="skip training: evaluate and export the weights of this checkpoint.pt "
                    "(the training record in the metrics is the checkpoint's)")
+    p.add_argument("--cls-loss", choices=("bce", "varifocal"), default="bce",
+                   help="classification loss (training/loss.py)")
+    p.add_argument("--cls-weight", type=float, default=0.5,
+                   help="weight of the classification loss against the box losses")
+    p.add_argument("--class-weights", type=class_weights, default=class_weights(""),
+                   help="how much more often views holding a class are drawn, e.g. "
+                   "'knife=3,ied=3' (a view counts with its heaviest class; default 1 each)")
+    p.add_argument("--resume", type=Path,
+                   help="continue training from a checkpoint.pt, or from an exported "
+                   "threats.onnx of this architecture (training/warm_start.py; its training "
+                   "record is read from the training-metrics.json beside it)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     return p.parse_args(argv)
+
+
+def class_weights(text: str) -> dict[str, float]:
+    """``--class-weights``: ``name=weight`` pairs, every class not named weighs 1."""
+    weights = dict.fromkeys(CLASSES, 1.0)
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if name not in weights:
+            raise argparse.ArgumentTypeError(f"unknown class {name!r} (classes: "
+                                             f"{', '.join(CLASSES)})")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: the weight must be a number") \
+                from None
+        if not weights[name] > 0:
+            raise argparse.ArgumentTypeError(f"{item!r}: the weight must be above 0")
+    return weights
 
 
 class Store:
@@ -141,8 +176,19 @@ class Store:
         self.grey += view.grey
         self.count += 1
 
-    def batch(self, size: int) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-        idx = torch.randint(0, self.count, (size,), device=self.device)
+    def sampling_weights(self, class_weights: Sequence[float]) -> Tensor:
+        """Per view: the largest weight among its threats' classes, 1 for a clean view."""
+        table = torch.tensor([1.0, *class_weights], device=self.device)
+        labels = torch.where(self.valid[:self.count], self.labels[:self.count] + 1, 0)
+        return table[labels].amax(1)
+
+    def batch(self, size: int, weights: Tensor | None = None
+              ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:  # fmt: skip
+        """``size`` random views, uniformly or in proportion to ``weights``."""
+        if weights is None:
+            idx = torch.randint(0, self.count, (size,), device=self.device)
+        else:
+            idx = torch.multinomial(weights, size, replacement=True)
         images = self.images[idx].float().div_(255.0)
         content = self.content[idx]
         h, w = INPUT_SIZE
@@ -282,18 +328,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = Detector(len(CLASSES)).to(device).to(memory_format=torch.channels_last)
     LOG.info("model: %d parameters; training on %s, %d x %d crops, batch %d, %.1f minutes",
              count_parameters(model), device, args.crop, args.crop, args.batch, args.minutes)
-    resumed: dict[str, Any] = {}
+    checkpoint_state: dict[str, Any] = {}
     if args.from_checkpoint is not None:
-        resumed = torch.load(args.from_checkpoint, map_location="cpu", weights_only=False)
-        model.load_state_dict(resumed["model"])
+        checkpoint_state = torch.load(args.from_checkpoint, map_location="cpu", weights_only=False)
+        model.load_state_dict(checkpoint_state["model"])
         LOG.info("weights from %s (%d steps); no training", args.from_checkpoint,
-                 resumed.get("step", 0))
+                 checkpoint_state.get("step", 0))
+    cfg = AugmentConfig()
+    earlier: dict[str, Any] = {}
+    if args.resume is not None:
+        earlier = resume_weights(model, args.resume, store, cfg, args.crop, device)
+        LOG.info("resuming from %s after %d steps (%.0f s) of earlier training",
+                 args.resume, earlier["steps"], earlier["seconds"])
     ema = EMA(model)
     optimizer = make_optimizer(model, args.lr)
+    loss_weights = LossWeights(cls=args.cls_weight, cls_loss=args.cls_loss)
+    view_weights = store.sampling_weights([args.class_weights[c] for c in CLASSES])
     points, strides = anchor_points(args.crop, args.crop, device=device)
-    cfg = AugmentConfig()
     train_start = time.monotonic()
-    budget_end = train_start + (0.0 if resumed else args.minutes * 60)
+    budget_end = train_start + (0.0 if checkpoint_state else args.minutes * 60)
     step = 0
     history: list[dict[str, float]] = []
     running: dict[str, float] = {}
@@ -303,14 +356,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress = (time.monotonic() - train_start) / (budget_end - train_start)
             for group in optimizer.param_groups:
                 group["lr"] = args.lr * lr_factor(progress)
-            images, mask, boxes, labels, valid = (t.to(device) for t in store.batch(args.batch))
+            images, mask, boxes, labels, valid = (t.to(device) for t in store.batch(
+                args.batch, view_weights))
             images, boxes, valid = augment(images, mask, boxes, valid, cfg, args.crop)
             images = images.contiguous(memory_format=torch.channels_last)
             model.train()
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
                 raw_boxes, logits = model(images)
             loss, parts = detection_loss(raw_boxes, logits, points, strides, boxes, labels,
-                                         valid)
+                                         valid, loss_weights)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -326,9 +380,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 history.append(row)
                 LOG.info("step %(step)d  %(seconds).0f s  lr %(lr).5f  box %(box).3f  "
                          "cls %(cls).3f  l1 %(l1).3f  positives/image %(pos).1f", row)
-                if args.checkpoint:
-                    save_checkpoint(args, ema.model, step, time.monotonic() - train_start,
-                                    history)
+                if args.checkpoint and not earlier:
+                    elapsed = time.monotonic() - train_start
+                    save_checkpoint(args, ema.model, step, elapsed, history,
+                                    [phase_record(step, elapsed, args.bags, args.lr,
+                                                  args.cls_loss, args.class_weights, None)])
     except Exception:
         error = traceback.format_exc()
         LOG.error("training stopped by an error; evaluating and exporting the EMA weights "
@@ -337,12 +393,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     LOG.info("training done: %d steps in %.0f s (%.1f crops/s)", step, train_seconds,
              step * args.batch / max(train_seconds, 1e-6))
     final = ema.model.float().eval().cpu().to(memory_format=torch.contiguous_format)
-    if resumed:
-        step = int(resumed.get("step", 0))
-        train_seconds = float(resumed.get("seconds", 0.0))
-        history = list(resumed.get("history", []))
-    elif args.checkpoint:
-        save_checkpoint(args, final, step, train_seconds, history)
+    phase = phase_record(step, train_seconds, args.bags, args.lr, args.cls_loss,
+                         args.class_weights, str(args.resume) if args.resume else None)
+    phases = [*earlier.get("phases", []), phase]
+    if checkpoint_state:
+        step = int(checkpoint_state.get("step", 0))
+        train_seconds = float(checkpoint_state.get("seconds", 0.0))
+        history = list(checkpoint_state.get("history", []))
+        phases = list(checkpoint_state.get("phases", [])) or phases
+    elif earlier:
+        offset_steps, offset_seconds = earlier["steps"], earlier["seconds"]
+        history = [*earlier["history"],
+                   *({**row, "step": row["step"] + offset_steps,
+                      "seconds": round(row["seconds"] + offset_seconds, 1)} for row in history)]
+        step += offset_steps
+        train_seconds += offset_seconds
+    if args.checkpoint and not checkpoint_state:
+        save_checkpoint(args, final, step, train_seconds, history, phases)
     metrics: dict[str, Any] = {
         "model_version": MODEL_VERSION,
         "screener_version": screener_version,
@@ -362,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "training": {
             "steps": step, "seconds": round(train_seconds, 1), "batch": args.batch,
             "crop": args.crop, "crops_seen": step * args.batch, "error": error,
-            "history": history,
+            "phases": phases, "history": history,
         },
         "augment": asdict(cfg),
     }
@@ -433,12 +500,36 @@ def json_safe(value: Any) -> Any:
 
 
 def save_checkpoint(args: argparse.Namespace, model: nn.Module, step: int, seconds: float,
-                    history: list[dict[str, float]]) -> None:
-    """EMA weights and the training record, enough for ``--from-checkpoint``."""
+                    history: list[dict[str, float]], phases: list[dict[str, Any]]) -> None:
+    """EMA weights and the training record, enough for ``--from-checkpoint`` and
+    ``--resume``."""
     torch.save({"model": model.state_dict(), "step": step, "seconds": seconds,
-                "history": history, "classes": CLASSES,
+                "history": history, "phases": phases, "classes": CLASSES,
                 "args": {k: str(v) for k, v in vars(args).items()}},
                args.out / "checkpoint.pt")
+
+
+def resume_weights(model: Detector, source: Path, store: Store, cfg: AugmentConfig, crop: int,
+                   device: torch.device) -> dict[str, Any]:
+    """Load ``source`` (checkpoint.pt or an exported ONNX file) into ``model``; returns the
+    earlier training record: steps, seconds, history and phases."""
+    if source.suffix == ".onnx":
+        load_exported_weights(model, source, INPUT_SIZE)
+        images, mask, boxes, _labels, valid = (t.to(device) for t in store.batch(32))
+        images, _boxes, _valid = augment(images, mask, boxes, valid, cfg, crop)
+        calibrate_batch_norm(model, images.contiguous(memory_format=torch.channels_last))
+        record = exported_record(source)
+    else:
+        state = torch.load(source, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        record = {"steps": int(state.get("step", 0)), "seconds": float(state.get("seconds", 0)),
+                  "history": list(state.get("history", [])),
+                  "phases": list(state.get("phases", []))}
+    record.setdefault("steps", 0)
+    record.setdefault("seconds", 0.0)
+    record.setdefault("history", [])
+    record.setdefault("phases", [])
+    return record
 
 
 def hardware(device: torch.device) -> str:
