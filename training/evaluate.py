@@ -22,7 +22,9 @@ Definitions (both views of a bag are scored; a bag is one scan):
   PD and false alarms are then reported on the *test* half (odd bag numbers), which took
   no part in choosing them.
 * **AP**: COCO-style 101-point interpolated average precision per class, one-to-one
-  matching at IoU 0.5 (and 0.5:0.95 in steps of 0.05), over all held-out views.
+  matching at IoU 0.5 (and 0.5:0.95 in steps of 0.05), over all held-out views, by
+  ``screener.detect.metrics``: the same code, and so the same figure, as
+  ``screener eval-detector``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from screener.detect.manifest import ModelManifest, parse_manifest
+from screener.detect.metrics import (
+    GroundTruthBox,
+    ImageRecord,
+    PredictedBox,
+    evaluate,
+    iou_matrix,
+)
 from screener.detect.postprocess import postprocess
 from screener.detect.preprocess import Letterbox
 from screener.sim.labels import THREAT_CLASSES
@@ -87,64 +96,6 @@ def decode_view(args: tuple[NDArray[np.float32], Letterbox, tuple[str, ...], int
     return ViewResult(bag, view, decoded.boxes, decoded.scores, decoded.class_ids,
                       np.asarray(gt_boxes, np.float64).reshape(-1, 4),
                       np.asarray(gt_labels, np.int64), np.asarray(gt_ids, np.int64))
-
-
-def iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """IoU (len(a), len(b)) of corner boxes."""
-    if a.size == 0 or b.size == 0:
-        return np.zeros((a.reshape(-1, 4).shape[0], b.reshape(-1, 4).shape[0]))
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    out: NDArray[np.float64] = np.divide(inter, union, out=np.zeros_like(inter),
-                                         where=union > 0)
-    return out
-
-
-def average_precision(results: Sequence[ViewResult], class_id: int, iou_thr: float) -> float:
-    """COCO 101-point AP of one class; NaN when the class has no ground truth."""
-    records: list[tuple[float, bool]] = []
-    n_gt = 0
-    for r in results:
-        gt = r.gt_boxes[r.gt_labels == class_id]
-        n_gt += len(gt)
-        mine = np.nonzero(r.classes == class_id)[0]
-        if mine.size == 0:
-            continue
-        if len(gt) == 0:  # every detection is a false positive
-            records.extend((float(s), False) for s in r.scores[mine])
-            continue
-        order = mine[np.argsort(-r.scores[mine], kind="stable")]
-        ious = iou_matrix(r.boxes[order], gt)
-        taken = np.zeros(len(gt), dtype=bool)
-        for i, det in enumerate(order):
-            hit = False
-            if len(gt):
-                candidates = np.where(taken, -1.0, ious[i])
-                j = int(np.argmax(candidates))
-                if candidates[j] >= iou_thr:
-                    taken[j] = True
-                    hit = True
-            records.append((float(r.scores[det]), hit))
-    if n_gt == 0:
-        return float("nan")
-    if not records:
-        return 0.0
-    records.sort(key=lambda t: -t[0])
-    tp = np.cumsum([h for _, h in records])
-    fp = np.cumsum([not h for _, h in records])
-    recall = tp / n_gt
-    precision = tp / np.maximum(tp + fp, 1)
-    precision = np.maximum.accumulate(precision[::-1])[::-1]
-    points = np.linspace(0, 1, 101)
-    idx = np.searchsorted(recall, points, side="left")
-    sampled = np.where(idx < len(precision), precision[np.minimum(idx, len(precision) - 1)], 0.0)
-    return float(np.mean(sampled))
 
 
 def hit_scores(results: Sequence[ViewResult], class_id: int) -> NDArray[np.float64]:
@@ -319,24 +270,32 @@ def _ratio(a: int | np.integer[Any], b: int | np.integer[Any]) -> float | None:
     return float(a / b) if b else None
 
 
-def _mean(values: Sequence[float]) -> float:
-    """Mean of the values that are not NaN (NaN when none is)."""
-    finite = [v for v in values if not np.isnan(v)]
-    return float(np.mean(finite)) if finite else float("nan")
-
-
 def ap_table(results: Sequence[ViewResult], classes: Sequence[str]) -> dict[str, Any]:
-    """AP@0.5 and AP@0.5:0.95 per class and their means."""
-    ap50 = {c: average_precision(results, i, 0.5) for i, c in enumerate(classes)}
-    ap5095 = {c: _mean([average_precision(results, i, t)
-                        for t in np.arange(0.5, 0.96, 0.05)])
-              for i, c in enumerate(classes)}
+    """AP@0.5 and AP@0.5:0.95 per class and their means, computed by
+    ``screener.detect.metrics`` (the code behind ``screener eval-detector``); a class
+    without ground truth has none (null)."""
+    images = [ImageRecord(
+        ground_truth=[GroundTruthBox(classes[int(label)], _box(box))
+                      for box, label in zip(r.gt_boxes, r.gt_labels, strict=True)],
+        detections=[PredictedBox(classes[int(label)], float(score), _box(box))
+                    for box, score, label in zip(r.boxes, r.scores, r.classes, strict=True)])
+        for r in results]
+    summary = evaluate(images, classes)
     return {
-        "map50": _mean(list(ap50.values())),
-        "map50_95": _mean(list(ap5095.values())),
-        "ap50": {c: round(v, 4) for c, v in ap50.items()},
-        "ap50_95": {c: round(v, 4) for c, v in ap5095.items()},
+        "map50": summary.map50,
+        "map50_95": summary.map50_95,
+        "ap50": {m.label: _round(m.ap50) for m in summary.labels},
+        "ap50_95": {m.label: _round(m.ap50_95) for m in summary.labels},
     }
+
+
+def _box(values: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = (float(v) for v in values)
+    return x0, y0, x1, y1
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def pd_curve(results: Sequence[ViewResult], classes: Sequence[str],
