@@ -1,18 +1,58 @@
-"""Helpers for the audit tests: a small chain and an attacker who can edit the SQLite
-file directly (drops the append-only triggers first, as anyone with the file can)."""
+"""Helpers for the audit tests: a small chain, an attacker who can edit the SQLite file
+directly (drops the append-only triggers first, as anyone with the file can), and
+accounts for the commands that log someone in."""
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from screener.accounts.users import Accounts
 from screener.audit.chain import event_hash
 from screener.audit.log import AuditLog, open_audit_log
 from screener.audit.pins import station_expectations
 from screener.audit.verify import Expectation, StationReport, verify_database
 from screener.config import Settings
+from screener.workflow.roles import Role
 
 STATION = "station-1"
+
+#: Accounts for commands that log someone in (``--as ID --password-stdin``):
+#: id -> (role, password, display name).
+USERS = {
+    "chief": (Role.ADMIN, "chief-pass-1", "Head of security"),
+    "inv-7": (Role.INVESTIGATOR, "inv-7-secret", "Jane Doe"),
+    "inv-8": (Role.INVESTIGATOR, "inv-8-secret", ""),
+    "sup-9": (Role.SUPERVISOR, "sup-9-secret", ""),
+    "op-9": (Role.SCREENER, "op-9-secret", ""),
+}
+
+
+def add_users(log: AuditLog, *user_ids: str) -> None:
+    """The first administrator ``chief`` and the named accounts of ``USERS`` (all of
+    them when none is named), created through ``log`` (``user.created`` events)."""
+    accounts = Accounts(log)
+    _, password, name = USERS["chief"]
+    accounts.create_first_admin("chief", password, name)
+    chief = accounts.login("chief", password)
+    for user_id in user_ids or [u for u in USERS if u != "chief"]:
+        if user_id != "chief":
+            role, password, name = USERS[user_id]
+            accounts.create(chief, user_id, role, password, name)
+    accounts.logout(chief)
+
+
+def login_args(monkeypatch: pytest.MonkeyPatch, user_id: str,
+               password: str | None = None) -> list[str]:
+    """``--as ID --password-stdin`` for a command run next, with the password (default:
+    the account's, from ``USERS``) put on stdin."""
+    if password is None:
+        password = USERS[user_id][1] if user_id in USERS else "no-such-pass"
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    return ["--as", user_id, "--password-stdin"]
 
 
 def make_chain(home: Path, events: int = 44, checkpoint_every: int = 10) -> AuditLog:

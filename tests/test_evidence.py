@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from audit_helpers import add_users, login_args
 from conftest import make_synthetic_scan
 
 from screener.audit.cases import place_hold
@@ -85,6 +86,23 @@ def export_scan(home: Path, sha: str, out: Path) -> None:
         log.engine.dispose()
 
 
+def populated(home: Path, *users: str) -> SimpleNamespace:
+    """``populate``, then accounts (default: the investigator inv-7, "Jane Doe") for
+    ``screener evidence export --as``; their events follow the case hold (seq 10)."""
+    chain = populate(home)
+    log = open_audit_log(home, STATION)
+    add_users(log, *(users or ("inv-7",)))
+    log.engine.dispose()
+    return chain
+
+
+def export_cli(isolated_cli, monkeypatch, *args, user: str = "inv-7",
+               password: str | None = None) -> tuple[int, str, str]:
+    """``screener evidence export ARGS --as USER --password-stdin``."""
+    return isolated_cli("evidence", "export", *args,
+                        *login_args(monkeypatch, user, password))
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """One exported bundle (scan a) shared by the tamper tests, which only read it."""
@@ -149,12 +167,12 @@ def name_of(files: dict[str, bytes], pattern: str) -> str:
 
 
 # ---------------------------------------------------------------------- round trip
-def test_cli_round_trip_verifies_without_the_station(tmp_path, isolated_cli):
-    chain = populate(tmp_path / "data")
+def test_cli_round_trip_verifies_without_the_station(tmp_path, isolated_cli, monkeypatch):
+    chain = populated(tmp_path / "data")
     out = tmp_path / "case.zip"
-    code, stdout, stderr = isolated_cli(
-        "evidence", "export", "--scan", chain.a, "--out", out, "--case-number", "C-2024-17",
-        "--investigator", "Jane Doe")
+    code, stdout, stderr = export_cli(
+        isolated_cli, monkeypatch, "--scan", chain.a, "--out", out, "--case-number",
+        "C-2024-17")
     assert code == 0, stderr
     assert "wrote" in stdout and "logged as evidence.exported" in stdout
     shutil.rmtree(tmp_path / "data")  # no database, no key, no scan store
@@ -164,6 +182,67 @@ def test_cli_round_trip_verifies_without_the_station(tmp_path, isolated_cli):
     code, stdout, _ = isolated_cli("evidence", "verify", out, "--json")
     result = json.loads(stdout)
     assert code == 0 and result["ok"] and result["summary"]["External-Identifier"] == "C-2024-17"
+
+
+def _logged(home: Path, *kinds: str):
+    log = open_audit_log(home, STATION)
+    try:
+        return events_of_kinds(log.engine, list(kinds))
+    finally:
+        log.engine.dispose()
+
+
+@pytest.mark.parametrize(("user", "contact"), [("inv-7", "Jane Doe (inv-7)"),
+                                               ("inv-8", "inv-8")])
+def test_cli_export_is_in_the_name_of_the_logged_in_investigator(tmp_path, isolated_cli,
+                                                                 monkeypatch, user, contact):
+    chain = populated(tmp_path / "data", user)
+    out = tmp_path / "case.zip"
+    code, _, stderr = export_cli(isolated_cli, monkeypatch, "--scan", chain.a, "--out", out,
+                                 "--case-number", "C-9", user=user)
+    assert code == 0, stderr
+    info = members(out)["case/bag-info.txt"].decode()
+    assert f"\nContact-Name: {contact}\n" in info  # the account's name, else its id
+    assert f"investigator {contact}," in verify_cli(isolated_cli, out)[1]
+    (logged,) = _logged(tmp_path / "data", "evidence.exported")
+    assert (logged.actor, logged.role) == (user, "investigator")  # who logged in
+    assert json.loads(logged.payload)["investigator"] == contact
+    login, logout = [e for e in _logged(tmp_path / "data", "auth.login", "auth.logout")
+                     if e.actor == user]
+    assert login.kind == "auth.login" and logout.kind == "auth.logout"
+    assert login.seq < logged.seq < logout.seq
+
+
+@pytest.mark.parametrize(("user", "password", "message", "kind"), [
+    ("op-9", None, "'op-9' (screener) may not export an evidence bundle", "auth.denied"),
+    ("sup-9", None, "'sup-9' (supervisor) may not export an evidence bundle", "auth.denied"),
+    ("inv-7", "wrong-pass-1", "unknown user id or wrong password", "auth.failed"),
+    ("nobody", None, "unknown user id or wrong password", "auth.failed"),
+])
+def test_cli_export_refused_writes_no_bundle(tmp_path, isolated_cli, monkeypatch, user,
+                                             password, message, kind):
+    chain = populated(tmp_path / "data", "inv-7", "op-9", "sup-9")
+    out = tmp_path / "case.zip"
+    code, stdout, stderr = export_cli(isolated_cli, monkeypatch, "--scan", chain.a, "--out",
+                                      out, "--case-number", "C-9", user=user,
+                                      password=password)
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("screener: error: ") and message in stderr
+    assert len(stderr.splitlines()) == 1
+    assert not out.exists() and not list(tmp_path.glob(".*partial"))
+    assert not _logged(tmp_path / "data", "evidence.exported")
+    (refusal,) = _logged(tmp_path / "data", kind)
+    assert json.loads(refusal.payload)["user" if kind == "auth.failed" else "action"] == (
+        user if kind == "auth.failed" else "evidence.export")
+
+
+def test_cli_export_needs_a_login(tmp_path, isolated_cli):
+    chain = populated(tmp_path / "data")
+    with pytest.raises(SystemExit) as exited:  # argparse: --as is required
+        isolated_cli("evidence", "export", "--scan", chain.a, "--out", tmp_path / "x.zip",
+                     "--case-number", "1")
+    assert exited.value.code == 2
+    assert not (tmp_path / "x.zip").exists()
 
 
 def test_bundle_layout(made):
@@ -225,11 +304,11 @@ def test_export_is_logged_and_covered_by_a_checkpoint(made):
     assert "evidence export" not in reasons  # scan a's events (2-4) were already covered
 
 
-def test_case_export_declares_the_deleted_scan(tmp_path, isolated_cli):
-    chain = populate(tmp_path / "data")
+def test_case_export_declares_the_deleted_scan(tmp_path, isolated_cli, monkeypatch):
+    chain = populated(tmp_path / "data")
     out = tmp_path / "case.zip"
-    code, stdout, stderr = isolated_cli("evidence", "export", "--case", CASE, "--out", out,
-                                        "--case-number", "7", "--investigator", "J. Doe")
+    code, stdout, stderr = export_cli(isolated_cli, monkeypatch, "--case", CASE, "--out", out,
+                                      "--case-number", "7")
     assert code == 0, stderr
     assert chain.gone in stderr and "no longer in the scan store" in stderr
     files = members(out)
@@ -243,18 +322,18 @@ def test_case_export_declares_the_deleted_scan(tmp_path, isolated_cli):
     code, stdout, _ = verify_cli(isolated_cli, out)
     assert code == 0, stdout
     assert "1 declared no longer stored" in stdout
-    # the case hold (seq 10) was not yet covered: the export signed the head first
+    # the case hold (seq 10) was not yet covered: the export signed the head first (seq
+    # 15: after the accounts' events, 11-14, and the investigator's auth.login)
     lines = [json.loads(x) for x in files["case/data/events.jsonl"].splitlines()]
-    assert [x["seq"] for x in lines if x["record"] == "checkpoint"] == [1, 4, 8, 10]
+    assert [x["seq"] for x in lines if x["record"] == "checkpoint"] == [1, 4, 8, 15]
     assert lines[-1]["reason"] == "evidence export"
 
 
-def test_events_range_export(tmp_path, isolated_cli):
-    populate(tmp_path / "data")
+def test_events_range_export(tmp_path, isolated_cli, monkeypatch):
+    populated(tmp_path / "data")
     out = tmp_path / "range.zip"
-    code, stdout, stderr = isolated_cli("evidence", "export", "--events", "5-7", "--out", out,
-                                        "--case-number", "R-1", "--investigator", "J. Doe",
-                                        "--station", STATION)
+    code, stdout, stderr = export_cli(isolated_cli, monkeypatch, "--events", "5-7", "--out",
+                                      out, "--case-number", "R-1", "--station", STATION)
     assert code == 0, stderr
     code, stdout, _ = verify_cli(isolated_cli, out)
     assert code == 0 and "3 of 3 exported events" in stdout
@@ -402,40 +481,40 @@ def test_a_re_signed_forgery_is_caught(made, tmp_path):
     (["--events", "x"], "is not a range"),
     (["--case", "NO-SUCH-CASE"], "no case 'NO-SUCH-CASE'"),
 ])
-def test_bad_selections_are_typed_errors(tmp_path, isolated_cli, args, message):
-    populate(tmp_path / "data")
-    code, stdout, stderr = isolated_cli("evidence", "export", *args, "--out",
-                                        tmp_path / "x.zip", "--case-number", "1",
-                                        "--investigator", "J")
+def test_bad_selections_are_typed_errors(tmp_path, isolated_cli, monkeypatch, args,
+                                        message):
+    populated(tmp_path / "data")
+    code, stdout, stderr = export_cli(isolated_cli, monkeypatch, *args, "--out",
+                                      tmp_path / "x.zip", "--case-number", "1")
     assert code == 2 and stdout == ""
     assert stderr.startswith("screener: error: evidence export:") and message in stderr
     assert len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.zip").exists()
 
 
-def test_bad_output_paths_are_typed_errors(tmp_path, isolated_cli):
-    chain = populate(tmp_path / "data")
-    common = ["--scan", chain.a, "--case-number", "1", "--investigator", "J"]
-    code, _, stderr = isolated_cli("evidence", "export", *common, "--out",
-                                   tmp_path / "missing" / "x.zip")
+def test_bad_output_paths_are_typed_errors(tmp_path, isolated_cli, monkeypatch):
+    chain = populated(tmp_path / "data")
+    common = ["--scan", chain.a, "--case-number", "1"]
+    code, _, stderr = export_cli(isolated_cli, monkeypatch, *common, "--out",
+                                 tmp_path / "missing" / "x.zip")
     assert code == 2 and "does not exist" in stderr and len(stderr.splitlines()) == 1
     (tmp_path / "taken.zip").write_bytes(b"keep me")
-    code, _, stderr = isolated_cli("evidence", "export", *common, "--out",
-                                   tmp_path / "taken.zip")
+    code, _, stderr = export_cli(isolated_cli, monkeypatch, *common, "--out",
+                                 tmp_path / "taken.zip")
     assert code == 2 and "already exists" in stderr
     assert (tmp_path / "taken.zip").read_bytes() == b"keep me"
     assert not list(tmp_path.glob(".*partial"))
 
 
-def test_uncovered_events_of_another_station_are_refused(tmp_path, isolated_cli):
-    chain = populate(tmp_path / "data")
+def test_uncovered_events_of_another_station_are_refused(tmp_path, isolated_cli,
+                                                         monkeypatch):
+    chain = populated(tmp_path / "data")
     other = open_audit_log(tmp_path / "data", "station-2", checkpoint_every=100)
     other.append("screening.decision", {"decision": "clear", "marks": []}, actor="op9",
                  role="screener", scan_sha256=chain.a)
     other.engine.dispose()
-    code, _, stderr = isolated_cli("evidence", "export", "--scan", chain.a, "--out",
-                                   tmp_path / "x.zip", "--case-number", "1",
-                                   "--investigator", "J")
+    code, _, stderr = export_cli(isolated_cli, monkeypatch, "--scan", chain.a, "--out",
+                                 tmp_path / "x.zip", "--case-number", "1")
     assert code == 2 and "station 'station-2'" in stderr and "not yet covered" in stderr
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from audit_helpers import add_users, login_args
 
 CHECKPOINT_EVERY = 25
 
@@ -195,6 +196,9 @@ def test_stations_share_a_scan_store_and_export_from_any_station(tmp_path, postg
                  role="screener", scan_sha256=digest)
     lane1.close("shift end")  # signs its head: another station may now export it
     open_audit_log(homes["lane-2"], "lane-2", url=postgres_url).close()
+    desk = open_audit_log(homes["lane-1"], "lane-1", url=postgres_url)
+    add_users(desk, "inv-7")  # the site's accounts: every station shares them
+    desk.close("accounts")
 
     for name in ("SCREENER_HOME", "SCREENER_AUDIT_DB", "SCREENER_SCAN_STORE_DIR"):
         monkeypatch.delenv(name, raising=False)
@@ -202,14 +206,16 @@ def test_stations_share_a_scan_store_and_export_from_any_station(tmp_path, postg
     out = tmp_path / "case.zip"
     code = main(["--config", str(config), "--home", str(homes["lane-2"]), "evidence",
                  "export", "--scan", digest, "--out", str(out), "--case-number", "2026-8",
-                 "--investigator", "J. Doe"])
+                 *login_args(monkeypatch, "inv-7")])  # an account made on lane-1
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "signed by station lane-2" in printed.out and "1 scan(s) included" in printed.out
     assert main(["evidence", "verify", str(out)]) == 0
+    assert "investigator Jane Doe (inv-7)" in capsys.readouterr().out
     result = _verify(postgres_url)
     assert result.ok
-    assert {r.station: r.events for r in result.stations} == {"lane-1": 2, "lane-2": 2}
+    # lane-1: genesis, decision, 4 account events; lane-2: genesis, login, export, logout
+    assert {r.station: r.events for r in result.stations} == {"lane-1": 6, "lane-2": 4}
 
 
 def test_scan_store_dir_setting(tmp_path):

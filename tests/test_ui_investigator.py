@@ -284,8 +284,10 @@ def test_evidence_export_writes_a_bundle_the_verifier_accepts(make_view, qtbot, 
     result = verify_bundle(out)
     assert result.ok, result.problems
     assert result.summary["External-Identifier"] == "2026-17"
+    assert result.summary["Contact-Name"] == "J. Doe"  # the name typed for the bundle
     (exported,) = logged(station, "evidence.exported")
-    assert exported.actor == "J. Doe"
+    # the log names who was logged in, whatever name the bundle carries
+    assert (exported.actor, exported.role) == ("inv1", "investigator")
     assert json.loads(exported.payload)["selection"] == {"scan": suspect.scan_sha256}
     assert "verified" in export.status.text() and "evidence.exported" in export.result.text()
 

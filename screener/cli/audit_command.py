@@ -51,10 +51,10 @@ from screener.audit.verify import (
     StationReport,
     verify_site,
 )
+from screener.cli.acting import acting_as, acting_user, add_acting_arguments
 from screener.cli.search_command import register_search
 from screener.config import Settings
-from screener.workflow.roles import Role
-from screener.workflow.session import Operator
+from screener.workflow.roles import Action
 from screener.workflow.station_keys import rotate_station_key
 
 EXIT_INTACT = 0
@@ -80,7 +80,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     verify.set_defaults(run=run_verify)
     key = actions.add_parser("key", help="show or rotate this station's signing key")
     key.add_argument("key_action", choices=("show", "rotate"))
-    key.add_argument("--actor", default="admin", help="who rotates the key (logged)")
+    add_acting_arguments(key, "the administrator who rotates the key (rotate only)",
+                         required=False)
     key.set_defaults(run=run_key)
     register_search(actions)
     checkpoint = actions.add_parser("checkpoint", help="sign the chain's head now")
@@ -198,12 +199,17 @@ def run_key(args: argparse.Namespace) -> int:
         key = load_key(key_path(settings.home, settings.station))
         _print_key(settings.station, key)
         return 0
+    acting_user(args, Action.MANAGE_KEYS)  # before opening anything
     log = open_audit_log(settings.home, settings.station, url=settings.audit_db or None,
                          checkpoint_every=settings.checkpoint_every)
+    reason = "key not rotated"
     try:
-        rotation = rotate_station_key(log, settings.home, Operator(args.actor, Role.ADMIN))
+        with acting_as(log, args, Action.MANAGE_KEYS,
+                       subject=f"rotate the key of station {log.station}") as admin:
+            rotation = rotate_station_key(log, settings.home, admin)
+        reason = "key rotated"
     finally:
-        log.close("key rotated")
+        log.close(reason)
     print(f"old key kept as {rotation.retired}")
     _print_key(settings.station, load_key(key_path(settings.home, settings.station)))
     return 0

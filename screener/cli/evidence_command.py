@@ -1,8 +1,9 @@
 """``screener evidence export|verify``: evidence bundles (BagIt zips) for investigators.
 
 ``export`` writes a signed bundle for a scan, a seq range of one station or a case and
-logs the export; ``verify`` checks a bundle with nothing but the bundle and exits 0 when
-it is intact, 1 naming the file or event at fault, 2 when the file is no bundle at all.
+logs the export in the name of the investigator who logs in with ``--as ID``; ``verify``
+checks a bundle with nothing but the bundle and exits 0 when it is intact, 1 naming the
+file or event at fault, 2 when the file is no bundle at all.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from screener.accounts.users import Account, Accounts
 from screener.audit.anchor import anchor_path
 from screener.audit.database import create_audit_engine, sqlite_path
 from screener.audit.evidence import (
@@ -26,8 +28,10 @@ from screener.audit.evidence import (
 from screener.audit.evidence.errors import EvidenceExportError
 from screener.audit.keys import display_fingerprint, key_path, load_key
 from screener.audit.log import AuditLog
+from screener.cli.acting import acting_as, add_acting_arguments
 from screener.config import Settings
 from screener.scan.store import ScanStore
+from screener.workflow.roles import Action
 
 EXIT_INTACT = 0
 EXIT_FAILED = 1
@@ -53,8 +57,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                         help="the bundle to write (a new file)")
     export.add_argument("--case-number", required=True, metavar="N",
                         help="the investigation's case number (bag-info External-Identifier)")
-    export.add_argument("--investigator", required=True, metavar="NAME",
-                        help="who exports (bag-info Contact-Name; logged as the actor)")
+    add_acting_arguments(export, "the investigator who exports (bag-info Contact-Name: "
+                         "the account's name and id; the id is logged as the actor)")
     export.add_argument("--station", metavar="S",
                         help="the station whose chain --events reads (default: this "
                              "station); the bundle is always signed by this station's key")
@@ -95,6 +99,12 @@ def _selection(args: argparse.Namespace, log: AuditLog, settings: Settings) -> S
     return select_case(log.engine, args.case)
 
 
+def contact_name(account: Account) -> str:
+    """bag-info Contact-Name: the account's display name and id, or the id alone."""
+    name = " ".join(account.display_name.split())
+    return f"{name} ({account.user_id})" if name else account.user_id
+
+
 def run_export(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     out: Path = args.out
@@ -103,10 +113,15 @@ def run_export(args: argparse.Namespace) -> int:
                                   "it first")
     log = _open_log(settings, args.db or settings.audit_url)
     try:
-        selection = _selection(args, log, settings)
-        result = export_bundle(log, selection, out, case_number=args.case_number,
-                               investigator=args.investigator,
-                               store=ScanStore(settings.scan_store, settings.scan_limits))
+        with acting_as(log, args, Action.EXPORT_EVIDENCE,
+                       subject=f"evidence bundle {out.name} for case {args.case_number}"
+                       ) as investigator:
+            contact = contact_name(Accounts(log).get(investigator.id))
+            selection = _selection(args, log, settings)
+            result = export_bundle(log, selection, out, case_number=args.case_number,
+                                   investigator=contact, actor=investigator.id,
+                                   role=investigator.role.value,
+                                   store=ScanStore(settings.scan_store, settings.scan_limits))
     finally:
         log.engine.dispose()
     for digest in result.purged_scans:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from screener.accounts.users import Accounts
 from screener.audit.database import create_audit_engine, sqlite_path
 from screener.audit.log import open_audit_log
-from screener.cli.passwords import PasswordPrompt
+from screener.cli.acting import acting_as, add_acting_arguments
 from screener.cli.tip_options import parse_weights
 from screener.config import Settings
 from screener.tip.scheduler import TipSettings
+from screener.workflow.roles import Action
 from screener.workflow.tip_settings import DEFAULT_SETTINGS, change_settings, current_settings
 
 
@@ -32,10 +32,7 @@ def register_settings(tip_commands: argparse._SubParsersAction[argparse.Argument
     change.add_argument("--max-rate", type=float, required=True, metavar="R")
     change.add_argument("--weights", default="gun=1,knife=1,ied=1", metavar="CAT=W,...",
                         help="projections per category, relative (gun=1,knife=1,ied=1)")
-    change.add_argument("--as", dest="supervisor", required=True, metavar="ID",
-                        help="the supervisor making the change (logs in)")
-    change.add_argument("--password-stdin", action="store_true",
-                        help="read the password from stdin instead of prompting")
+    add_acting_arguments(change, "the supervisor making the change")
     change.set_defaults(run=run_set)
 
 
@@ -68,16 +65,15 @@ def describe(settings: TipSettings) -> str:
 
 def run_set(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    password = PasswordPrompt(args.password_stdin).ask(f"password of {args.supervisor}")
     log = open_audit_log(settings.home, settings.station,
                          url=args.db or settings.audit_db or None,
                          checkpoint_every=settings.checkpoint_every)
     try:
-        accounts = Accounts(log)
-        supervisor = accounts.login(args.supervisor, password)
-        saved = change_settings(log, supervisor, min_rate=args.min_rate,
-                                max_rate=args.max_rate, weights=parse_weights(args.weights))
-        accounts.logout(supervisor)
+        with acting_as(log, args, Action.CHANGE_TIP_SETTINGS,
+                       subject="TIP settings") as supervisor:
+            saved = change_settings(log, supervisor, min_rate=args.min_rate,
+                                    max_rate=args.max_rate,
+                                    weights=parse_weights(args.weights))
     finally:
         log.close("TIP settings changed")
     print(f"saved {describe(saved)}")

@@ -102,7 +102,8 @@ def export_evidence(log: AuditLog, store: ScanStore, operator: Operator,
     report(1, 3, f"writing {request.out.name}: {len(selection.events)} event(s), "
                  f"{len(selection.scans)} scan(s)")
     result = export_bundle(log, selection, request.out, case_number=request.case_number,
-                           investigator=request.investigator, store=store)
+                           investigator=request.investigator, store=store,
+                           actor=operator.id, role=operator.role.value)
     report(2, 3, "checking the written bundle")
     verification = verify_bundle(request.out)
     report(3, 3, "done")

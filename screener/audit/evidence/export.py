@@ -254,12 +254,15 @@ def _render_scan(digest: str, path: Path, limits: ScanLimits,
 
 
 def export_bundle(log: AuditLog, selection: Selection, out: Path, *, case_number: str,
-                  investigator: str, store: ScanStore) -> ExportResult:
+                  investigator: str, store: ScanStore, actor: str | None = None,
+                  role: str = EXPORT_ROLE) -> ExportResult:
     """Write the bundle for ``selection`` to ``out`` (a new .zip), signed by ``log``'s
-    station key, and log an ``evidence.exported`` event. The file appears only complete;
+    station key, and log an ``evidence.exported`` event. ``investigator`` is the name in
+    bag-info (Contact-Name) and the report; the event's actor is ``actor`` (the logged-in
+    user's id; default: ``investigator``) in ``role``. The file appears only complete;
     if the export cannot be logged, it is removed and the error raised."""
     case_number = _one_line("--case-number", case_number)
-    investigator = _one_line("--investigator", investigator)
+    investigator = _one_line("investigator", investigator)
     _check_out(out)
     proof = gather_proof(log, selection.events)
     selected = [(e.station, e.seq) for e in selection.events]
@@ -335,7 +338,7 @@ def export_bundle(log: AuditLog, selection: Selection, out: Path, *, case_number
             "selection": selection.value, "file": out.name,
             "tagmanifest_sha256": digest, "events": len(selected), "scans": included,
             "purged_scans": purged, "key_fingerprint": log.key.fingerprint,
-        }, actor=investigator, role=EXPORT_ROLE)
+        }, actor=investigator if actor is None else actor, role=role)
     except Exception:
         out.unlink(missing_ok=True)  # an export nobody can see in the log did not happen
         raise
