@@ -27,7 +27,7 @@ from screener.audit.evidence import (
 )
 from screener.audit.evidence.annotate import annotate_view, scan_annotations
 from screener.audit.evidence.bagit import ZipBagWriter, opened_bag, validate_bag
-from screener.audit.keys import StationKey
+from screener.audit.keys import StationKey, display_fingerprint, key_path, load_key
 from screener.audit.log import open_audit_log
 from screener.audit.query import events_of_kinds
 from screener.errors import AuditError
@@ -624,3 +624,343 @@ def test_a_rotation_must_be_endorsed_by_the_key_it_replaces(endorser):
         # ... so the new key is unknown and the checkpoint it signed does not verify
         assert any(p.startswith(f"events.jsonl: checkpoint {STATION}#3: names key")
                    for p in check.problems)
+
+
+# ---------------------------------------------------------------------- site checkpoints
+OTHER = "station-2"
+SITE = f"{BAG}/data/site-checkpoints.json"
+
+
+def _site_checkpoint(home: Path, key: StationKey):
+    from screener.audit.database import create_audit_engine
+    from screener.audit.site import make_site_checkpoint
+
+    engine = create_audit_engine(f"sqlite:///{home / 'audit.sqlite'}", create=False)
+    try:
+        return make_site_checkpoint(engine, key)
+    finally:
+        engine.dispose()
+
+
+def _other_station(home: Path, sha: str, extra: int = 0) -> None:
+    """station-2 decides on scan ``sha``, writes ``extra`` events more, signs its head."""
+    other = open_audit_log(home, OTHER, checkpoint_every=3)
+    other.append("screening.decision", {"decision": "clear", "marks": []}, actor="op9",
+                 role="screener", scan_sha256=sha)
+    for i in range(extra):
+        other.append("operator.note", {"i": i}, actor="op9", role="screener")
+    other.close("shift end")
+
+
+@pytest.fixture(scope="module")
+def site_made(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """Two stations in one database and four bundles of scan a, exported by station-1:
+    ``none`` before any site checkpoint; ``one`` after site checkpoint 1; ``tail`` after
+    station-2 decided on the scan again (not yet covered); ``two`` after site
+    checkpoint 2."""
+    root = tmp_path_factory.mktemp("site")
+    chain = populate(root / "home")
+    home = chain.home
+    # station-2: genesis #1, decision #2, notes #3-#5; checkpoints 1, 3 and 5 (shift end)
+    _other_station(home, chain.a, extra=3)
+    chain.site_key = StationKey.generate()
+    chain.station_key = load_key(key_path(home, STATION))
+    bundles = {}
+    for name in ("none", "one", "tail", "two"):
+        if name == "one":
+            chain.first = _site_checkpoint(home, chain.site_key)
+        elif name == "tail":
+            _other_station(home, chain.a)  # station-2 #6, after site checkpoint 1
+        elif name == "two":
+            chain.second = _site_checkpoint(home, chain.site_key)
+        (root / name).mkdir()
+        bundles[name] = root / name / f"{BAG}.zip"
+        export_scan(home, chain.a, bundles[name])
+    chain.bundles = bundles
+    return chain
+
+
+def _site_doc(path: Path) -> dict:
+    return json.loads(members(path)[SITE])
+
+
+def test_site_bundle_layout(site_made):
+    first = site_made.first
+    assert [(h.station, h.seq) for h in first.heads] == [(STATION, 11), (OTHER, 5)]
+    files = members(site_made.bundles["one"])
+    info = files[f"{BAG}/bag-info.txt"].decode()
+    fp = site_made.site_key.fingerprint
+    assert f"\nScreener-Site-Key-Fingerprint: {fp}\n" in info
+    assert ("Screener-Site-Checkpoints: 1, covering 4 of 4 exported event(s) "
+            "(data/site-checkpoints.json)") in info
+    assert "  data/site-checkpoints.json\n" in files[f"{BAG}/manifest-sha256.txt"].decode()
+    doc = json.loads(files[SITE])
+    (stored,) = doc["site_checkpoints"]
+    assert stored == {**first.signed_fields(), "public_key": first.public_key,
+                      "signature": first.signature}
+    heads = {h["head"]["station"]: h for h in doc["heads"]}
+    assert heads[STATION]["head"] == first.head_of(STATION).as_dict()
+    assert [h["site_checkpoint"] for h in doc["heads"]] == [1, 1]
+    # the documented check by hand: the head's leaf, up through the proof, is the root
+    for entry in doc["heads"]:
+        node = hashlib.sha256(b"\x00" + json.dumps(
+            entry["head"], sort_keys=True, separators=(",", ":")).encode()).digest()
+        for side, sibling in entry["proof"]:
+            pair = (bytes.fromhex(sibling) + node if side == "L"
+                    else node + bytes.fromhex(sibling))
+            node = hashlib.sha256(b"\x01" + pair).digest()
+        assert node.hex() == stored["root"]
+    # the links from the exported events up to the heads, not already in events.jsonl:
+    # station-1 #2-4 are proven by checkpoint 4, so #5-#11; station-2 #2 by checkpoint 3
+    in_events = {(x["station"], x["seq"]) for x in map(json.loads, files[
+        f"{BAG}/data/events.jsonl"].splitlines()) if x["record"] == "event"}
+    links = [(x["station"], x["seq"]) for x in doc["links"]]
+    assert links == [(STATION, s) for s in range(5, 12)] + [(OTHER, 4), (OTHER, 5)]
+    assert not set(links) & in_events
+    assert [s["not_yet_covered"] for s in doc["stations"]] == [[], []]
+    report = files[f"{BAG}/data/report.html"].decode()
+    assert "Site key fingerprint" in report and fp in report
+    assert "Site checkpoints" in report and "not yet covered" not in report
+
+
+def test_site_bundle_verifies_and_names_the_covering_site_checkpoint(site_made,
+                                                                     isolated_cli):
+    bundle = site_made.bundles["one"]
+    fp = site_made.site_key.fingerprint
+    code, stdout, _ = verify_cli(isolated_cli, bundle)
+    assert code == 0, stdout
+    assert (f"  site checkpoints: 1, signed by site key {display_fingerprint(fp)} (compare "
+            "with the site's published fingerprint, or pass --site-fingerprint)") in stdout
+    assert (f"    station {STATION}: 3 of 3 exported event(s) covered by site checkpoint 1 "
+            f"(head {STATION}#11)") in stdout
+    assert (f"    station {OTHER}: 1 of 1 exported event(s) covered by site checkpoint 1 "
+            f"(head {OTHER}#5)") in stdout
+    code, stdout, _ = isolated_cli("evidence", "verify", bundle, "--site-fingerprint",
+                                   fp.upper())
+    assert code == 0 and "(the expected site key (--site-fingerprint))" in stdout
+    site = verify_bundle(bundle, site_fingerprint=fp).summary["site"]
+    assert site["checkpoints"] == [1] and site["key_fingerprints"] == [fp]
+    assert site["stations"][OTHER]["covered_by"] == [
+        {"site_checkpoint": 1, "head_seq": 5, "events": [2]}]
+
+
+def test_export_before_any_site_checkpoint_says_none_cover_it(site_made, isolated_cli):
+    bundle = site_made.bundles["none"]
+    files = members(bundle)
+    assert ("Screener-Site-Checkpoints: none: no site checkpoint covers the 4 exported "
+            "event(s) yet") in files[f"{BAG}/bag-info.txt"].decode()
+    assert "Screener-Site-Key-Fingerprint" not in files[f"{BAG}/bag-info.txt"].decode()
+    assert "not yet covered by a site checkpoint" in files[f"{BAG}/data/report.html"].decode()
+    code, stdout, _ = verify_cli(isolated_cli, bundle)
+    assert code == 0, stdout
+    assert "  site checkpoints: none\n" in stdout
+    assert (f"    station {STATION}: 3 exported event(s) not yet covered by a site "
+            f"checkpoint (from {STATION}#2: no site checkpoint has recorded this station "
+            "yet)") in stdout
+    assert f"    station {OTHER}: 1 exported event(s) not yet covered" in stdout
+    assert verify_bundle(bundle).summary["site"]["checkpoints"] == []
+
+
+def test_events_after_the_last_site_checkpoint_are_not_yet_covered(site_made,
+                                                                  isolated_cli):
+    bundle = site_made.bundles["tail"]
+    code, stdout, _ = verify_cli(isolated_cli, bundle)
+    assert code == 0, stdout
+    assert (f"    station {OTHER}: 1 of 2 exported event(s) covered by site checkpoint 1 "
+            f"(head {OTHER}#5); 1 exported event(s) not yet covered by a site checkpoint "
+            f"(from {OTHER}#6: after the last site checkpoint, 1, head {OTHER}#5)") in stdout
+    info = members(bundle)[f"{BAG}/bag-info.txt"].decode()
+    assert f"not yet covered: 1 of station {OTHER} (from seq 6)" in info
+    assert f"station {OTHER} (from seq 6) are not yet covered" in members(bundle)[
+        f"{BAG}/data/report.html"].decode()
+    assert verify_bundle(bundle).summary["site"]["stations"][OTHER]["not_yet_covered"] == [6]
+
+
+def test_each_event_is_covered_by_the_earliest_site_checkpoint(site_made, isolated_cli):
+    assert site_made.second.head_of(OTHER).seq == 6
+    bundle = site_made.bundles["two"]
+    code, stdout, _ = verify_cli(isolated_cli, bundle)
+    assert code == 0, stdout
+    assert "  site checkpoints: 1, 2, signed by site key" in stdout
+    assert (f"    station {OTHER}: 2 of 2 exported event(s) covered by site checkpoint 1 "
+            f"(head {OTHER}#5), 2 (head {OTHER}#6)") in stdout
+    assert f"    station {STATION}: 3 of 3 exported event(s) covered by site checkpoint 1 " \
+        in stdout
+
+
+def test_a_single_station_bundle_has_no_site_checkpoints(made, isolated_cli):
+    assert not any(n.endswith("site-checkpoints.json") for n in members(made.bundle))
+    code, stdout, _ = verify_cli(isolated_cli, made.bundle)
+    assert code == 0 and stdout.rstrip().endswith("site checkpoints: none")
+    assert verify_bundle(made.bundle).summary["site"] == {
+        "checkpoints": [], "key_fingerprints": [], "pinned": None, "stations": {}}
+
+
+def _head_entry(doc: dict, station: str) -> dict:
+    return next(h for h in doc["heads"] if h["head"]["station"] == station)
+
+
+def _flip_hex(text: str, at: int = 0) -> str:
+    return text[:at] + format(int(text[at], 16) ^ 0x1, "x") + text[at + 1:]
+
+
+def _resign(key: StationKey):
+    def edit(doc: dict) -> None:
+        from screener.audit.site import site_message
+
+        (cp,) = doc["site_checkpoints"]
+        cp["root"] = hashlib.sha256(b"another site").hexdigest()
+        signed = {k: cp[k] for k in ("number", "time_utc", "previous", "root", "stations",
+                                     "key_fingerprint")}
+        cp["signature"] = key.sign(site_message(signed))
+    return edit
+
+
+def _other_key(doc: dict) -> None:
+    from screener.audit.site import site_message
+
+    key = StationKey.generate()
+    (cp,) = doc["site_checkpoints"]
+    cp.update(public_key=key.public_hex, key_fingerprint=key.fingerprint)
+    signed = {k: cp[k] for k in ("number", "time_utc", "previous", "root", "stations",
+                                 "key_fingerprint")}
+    cp["signature"] = key.sign(site_message(signed))
+
+
+def _drop_link(station: str, seq: int):
+    def edit(doc: dict) -> None:
+        doc["links"] = [x for x in doc["links"] if (x["station"], x["seq"]) != (station, seq)]
+    return edit
+
+
+def _edit_link(doc: dict) -> None:
+    link = next(x for x in doc["links"] if (x["station"], x["seq"]) == (STATION, 7))
+    link["actor"] = "someone else"
+
+
+def _proof_step(doc: dict) -> None:
+    step = _head_entry(doc, OTHER)["proof"][0]
+    step[1] = _flip_hex(step[1], 5)
+
+
+def _proof_side(doc: dict) -> None:
+    step = _head_entry(doc, OTHER)["proof"][0]
+    step[0] = {"L": "R", "R": "L"}[step[0]]
+
+
+def _claim_uncovered(doc: dict) -> None:
+    next(s for s in doc["stations"] if s["station"] == OTHER)["not_yet_covered"] = [2]
+
+
+SITE_TAMPERED = {
+    "signature byte": (
+        lambda doc: doc["site_checkpoints"][0].update(
+            signature=_flip_hex(doc["site_checkpoints"][0]["signature"], 10)),
+        ["data/site-checkpoints.json: site checkpoint 1: signature does not verify with its "
+         "site key"]),
+    "edited head": (
+        lambda doc: _head_entry(doc, STATION)["head"].update(head_hash="ab" * 32),
+        [f"data/site-checkpoints.json: site checkpoint 1, station {STATION}: head "
+         f"{STATION}#11 and its inclusion proof (1 step(s)) give root",
+         f"data/site-checkpoints.json: site checkpoint 1, station {STATION}: records hash "
+         f"abababababababab... at seq 11, but event {STATION}#11 has hash"]),
+    "proof step": (
+        _proof_step,
+        [f"data/site-checkpoints.json: site checkpoint 1, station {OTHER}: head {OTHER}#5 "
+         "and its inclusion proof (1 step(s)) give root"]),
+    "proof side": (
+        _proof_side,
+        [f"data/site-checkpoints.json: site checkpoint 1, station {OTHER}: head {OTHER}#5 "
+         "and its inclusion proof (1 step(s)) give root"]),
+    "re-signed root": (
+        None,  # filled in by the test: needs the site key
+        [f"data/site-checkpoints.json: site checkpoint 1, station {STATION}: head "
+         f"{STATION}#11 and its inclusion proof (1 step(s)) give root",
+         f"data/site-checkpoints.json: site checkpoint 1, station {OTHER}: head {OTHER}#5"]),
+    "another site key": (
+        _other_key,
+        ["bag-info.txt: Screener-Site-Key-Fingerprint is not the fingerprint of the site key "
+         "in data/site-checkpoints.json"]),
+    "missing link": (
+        _drop_link(STATION, 7),
+        [f"data/site-checkpoints.json: event {STATION}#7 is missing: it links event "
+         f"{STATION}#2 to the head of site checkpoint 1 ({STATION}#11)"]),
+    "edited link": (
+        _edit_link,
+        [f"data/site-checkpoints.json: event {STATION}#7: hash does not match its contents"]),
+    "false claim": (
+        _claim_uncovered,
+        [f"data/site-checkpoints.json: station {OTHER}: says {OTHER}#2 not yet covered by a "
+         "site checkpoint, but its heads leave no event uncovered"]),
+}
+
+
+@pytest.mark.parametrize("what", SITE_TAMPERED)
+def test_a_tampered_site_proof_is_named(site_made, tmp_path, isolated_cli, what):
+    """Each edit is resealed and re-signed with the station's own key, as a forger holding
+    it would: only the site checks can catch it."""
+    edit, messages = SITE_TAMPERED[what]
+    if edit is None:
+        edit = _resign(site_made.site_key)
+    files = members(site_made.bundles["one"])
+    doc = json.loads(files[SITE])
+    edit(doc)
+    files[SITE] = json.dumps(doc, indent=1).encode()
+    forged = write_members(tmp_path / "t.zip", reseal(files, key=site_made.station_key))
+    code, stdout, _ = verify_cli(isolated_cli, forged)
+    assert code == 1, stdout
+    for message in messages:
+        assert message in stdout, stdout
+    assert "differs from" not in stdout and "signature over" not in stdout  # resealed
+    assert stdout.rstrip().endswith("problem(s)") and "FAILED" in stdout
+    if what != "signature byte":  # the site signature still holds: another check caught it
+        assert "signature does not verify" not in stdout
+
+
+def test_a_stripped_site_file_is_named(site_made, tmp_path, isolated_cli):
+    files = members(site_made.bundles["one"])
+    del files[SITE]
+    forged = write_members(tmp_path / "t.zip", reseal(files, key=site_made.station_key))
+    code, stdout, _ = verify_cli(isolated_cli, forged)
+    assert code == 1
+    assert ("data/site-checkpoints.json: missing, but bag-info.txt says the bundle holds "
+            "site checkpoints") in stdout
+
+
+def test_a_site_key_other_than_the_expected_one_is_named(site_made, made, isolated_cli,
+                                                        tmp_path):
+    fp = site_made.site_key.fingerprint
+    other = "ab" * 32
+    code, stdout, _ = isolated_cli("evidence", "verify", site_made.bundles["one"],
+                                   "--site-fingerprint", other)
+    assert code == 1
+    assert (f"data/site-checkpoints.json: site checkpoint 1: signed by site key "
+            f"{display_fingerprint(fp)}, not by the expected site key "
+            f"{display_fingerprint(other)} (--site-fingerprint)") in stdout
+    # a forger holding the station key re-signs the site checkpoint with a key of their
+    # own and names it in bag-info: consistent, so only the pinned site key tells
+    files = members(site_made.bundles["one"])
+    doc = json.loads(files[SITE])
+    _other_key(doc)
+    forged_fp = doc["site_checkpoints"][0]["key_fingerprint"]
+    files[SITE] = json.dumps(doc).encode()
+    files[f"{BAG}/bag-info.txt"] = files[f"{BAG}/bag-info.txt"].replace(
+        fp.encode(), forged_fp.encode())
+    forged = write_members(tmp_path / "t.zip", reseal(files, key=site_made.station_key))
+    code, stdout, _ = verify_cli(isolated_cli, forged)
+    assert code == 0 and f"signed by site key {display_fingerprint(forged_fp)}" in stdout
+    code, stdout, _ = isolated_cli("evidence", "verify", forged, "--site-fingerprint", fp)
+    assert code == 1
+    assert (f"site checkpoint 1: signed by site key {display_fingerprint(forged_fp)}, not by "
+            f"the expected site key {display_fingerprint(fp)} (--site-fingerprint)") in stdout
+    # a pinned site key needs a site checkpoint to check against
+    code, stdout, _ = isolated_cli("evidence", "verify", site_made.bundles["none"],
+                                   "--site-fingerprint", fp)
+    assert code == 1 and "data/site-checkpoints.json: holds no site checkpoint" in stdout
+    code, stdout, _ = isolated_cli("evidence", "verify", made.bundle, "--site-fingerprint",
+                                   fp)
+    assert code == 1 and "data/site-checkpoints.json: missing: the bundle holds no" in stdout
+    code, stdout, stderr = isolated_cli("evidence", "verify", made.bundle,
+                                        "--site-fingerprint", "xyz")
+    assert code == 2 and stdout == "" and "--site-fingerprint 'xyz'" in stderr
+    assert len(stderr.splitlines()) == 1

@@ -2,8 +2,9 @@
 
 ``export`` writes a signed bundle for a scan, a seq range of one station or a case and
 logs the export in the name of the investigator who logs in with ``--as ID``; ``verify``
-checks a bundle with nothing but the bundle and exits 0 when it is intact, 1 naming the
-file or event at fault, 2 when the file is no bundle at all.
+checks a bundle with nothing but the bundle (``--site-fingerprint`` pins the site key)
+and exits 0 when it is intact, 1 naming the file or event at fault, 2 when the file is
+no bundle at all.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from screener.accounts.users import Account, Accounts
 from screener.audit.anchor import anchor_path
@@ -45,7 +47,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "events or a case, and log the export",
         description="Write a signed BagIt (RFC 8493) evidence bundle: the scan files byte "
         "for byte, annotated images, the events with the chain links and signed checkpoints "
-        "that prove them, the station public key and a readable report (docs/evidence.md).")
+        "that prove them, the station public key, on a site the site checkpoints that cover "
+        "them, and a readable report (docs/evidence.md).")
     chosen = export.add_mutually_exclusive_group(required=True)
     chosen.add_argument("--scan", metavar="SHA256", help="every event naming this scan")
     chosen.add_argument("--events", metavar="FROM-TO",
@@ -67,10 +70,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export.set_defaults(run=run_export)
     verify = actions.add_parser(
         "verify", help="check a bundle offline: BagIt manifests, signature, every event's "
-        "chain proof; exit 0 intact, 1 failed, 2 not a bundle")
+        "chain proof, the site checkpoints; exit 0 intact, 1 failed, 2 not a bundle")
     verify.add_argument("file", type=Path, metavar="FILE.zip",
                         help="the bundle (or its unpacked bag folder)")
     verify.add_argument("--json", action="store_true", help="print JSON instead of text")
+    verify.add_argument("--site-fingerprint", metavar="HEX",
+                        help="the site key's full fingerprint: every site checkpoint in the "
+                        "bundle must be signed by it, and the bundle must hold one")
     verify.set_defaults(run=run_verify)
 
 
@@ -134,12 +140,46 @@ def run_export(args: argparse.Namespace) -> int:
           f"included, {len(result.purged_scans)} no longer stored")
     print(f"signed by station {log.station}, key {display_fingerprint(log.key.fingerprint)};"
           f" tag manifest sha256 {result.tagmanifest_sha256}")
+    if result.site is not None:
+        print(f"site checkpoints: {result.site.describe()}")
     print(f"logged as {result.logged.kind} {result.logged.station}#{result.logged.seq}")
     return 0
 
 
+def site_lines(site: dict[str, Any]) -> list[str]:
+    """What ``verify`` prints about the site checkpoints of a bundle that verified."""
+    numbers = site.get("checkpoints") or []
+    if not numbers:
+        lines = ["  site checkpoints: none"]
+    else:
+        keys = ", ".join(display_fingerprint(f) for f in site.get("key_fingerprints") or [])
+        pin = ("the expected site key (--site-fingerprint)" if site.get("pinned") else
+               "compare with the site's published fingerprint, or pass --site-fingerprint")
+        lines = [f"  site checkpoints: {', '.join(map(str, numbers))}, signed by site key "
+                 f"{keys} ({pin})"]
+    for station, found in sorted((site.get("stations") or {}).items()):
+        text = f"    station {station}: "
+        covered = found["covered_by"]
+        if covered:
+            text += (f"{found['proven']} of {found['selected']} exported event(s) covered by "
+                     "site checkpoint " + ", ".join(
+                         f"{c['site_checkpoint']} (head {station}#{c['head_seq']})"
+                         for c in covered))
+        pending = found["not_yet_covered"]
+        if pending:
+            last = found.get("last_site_checkpoint")
+            since = ("no site checkpoint has recorded this station yet" if last is None else
+                     f"after the last site checkpoint, {last}, head {station}#"
+                     f"{found.get('last_head_seq')}")
+            text += ("; " if covered else "") + (
+                f"{len(pending)} exported event(s) not yet covered by a site checkpoint "
+                f"(from {station}#{pending[0]}: {since})")
+        lines.append(text)
+    return lines
+
+
 def run_verify(args: argparse.Namespace) -> int:
-    result = verify_bundle(args.file)
+    result = verify_bundle(args.file, site_fingerprint=args.site_fingerprint)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
         return EXIT_INTACT if result.ok else EXIT_FAILED
@@ -163,4 +203,6 @@ def run_verify(args: argparse.Namespace) -> int:
     purged = s.get("scans_not_stored") or []
     print(f"  scans: {len(s.get('scans_included') or [])} included byte for byte"
           + (f", {len(purged)} declared no longer stored" if purged else ""))
+    for line in site_lines(s.get("site") or {}):
+        print(line)
     return EXIT_INTACT

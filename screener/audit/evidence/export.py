@@ -3,7 +3,8 @@ sign its tag manifest, and log the export.
 
 The bundle never needs the station again: it holds the scans byte for byte, annotated
 images, the events with the chain links and signed checkpoints that prove them, the
-station's key events, the public key and a readable report (docs/evidence.md).
+station's key events, the public key, on a site the site checkpoints that cover the
+events, and a readable report (docs/evidence.md).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ from screener.audit.evidence.bagit import ALGORITHM, ZipBagWriter
 from screener.audit.evidence.errors import EvidenceExportError
 from screener.audit.evidence.proof import Chain, EventKey, chain_lines, check_chain
 from screener.audit.evidence.report import ImageEntry, ReportData, ScanEntry, render_report
+from screener.audit.evidence.siteproof import (
+    SITE_FILE,
+    SiteProof,
+    check_site,
+    gather_site_proof,
+)
 from screener.audit.log import AuditLog
 from screener.audit.query import (
     covering_checkpoint,
@@ -195,6 +202,7 @@ class ExportResult:
     scans: list[str]
     purged_scans: list[str]
     logged: EventRecord
+    site: SiteProof | None = None  # None: the log is no site (one station, no site checkpoint)
 
 
 def _one_line(name: str, value: str) -> str:
@@ -266,9 +274,14 @@ def export_bundle(log: AuditLog, selection: Selection, out: Path, *, case_number
     _check_out(out)
     proof = gather_proof(log, selection.events)
     selected = [(e.station, e.seq) for e in selection.events]
-    own = check_chain(EVENTS_FILE, Chain(proof.events, selected, proof.checkpoints))
-    if own.problems:
-        raise EvidenceExportError(f"the audit log fails its own check ({own.problems[0]}); "
+    chain = Chain(proof.events, selected, proof.checkpoints)
+    own = check_chain(EVENTS_FILE, chain)
+    site = gather_site_proof(log.engine, selection.events, proof.events)
+    site_json = None if site is None else site.to_json()
+    problems = own.problems + ([] if site_json is None else
+                               check_site(SITE_FILE, site_json, chain).problems)
+    if problems:
+        raise EvidenceExportError(f"the audit log fails its own check ({problems[0]}); "
                                   "run 'screener audit verify' before exporting evidence")
     exported_at = utc_now()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
@@ -293,13 +306,16 @@ def export_bundle(log: AuditLog, selection: Selection, out: Path, *, case_number
             writer.add_payload("events.jsonl",
                                chain_lines(proof.events, selected, proof.checkpoints))
             writer.add_payload("station-key.pem", log.key.public_pem())
+            if site_json is not None:
+                writer.add_payload(SITE_FILE.removeprefix("data/"), site_json)
             report = ReportData(
                 case_number=case_number, investigator=investigator, station=log.station,
                 exported_at=exported_at, selection=selection.description,
                 software=f"screener {__version__}", key_fingerprint=log.key.fingerprint,
                 selected=selection.events, chain_events=len(proof.events),
                 checkpoints=[proof.checkpoints[k] for k in sorted(proof.checkpoints)],
-                key_events=proof.key_events, scans=entries, signature_file=SIGNATURE_FILE)
+                key_events=proof.key_events, scans=entries, signature_file=SIGNATURE_FILE,
+                site=site)
             writer.add_payload("report.html", render_report(report))
             info = [
                 ("Source-Organization", log.station),
@@ -317,6 +333,9 @@ def export_bundle(log: AuditLog, selection: Selection, out: Path, *, case_number
                 ("Screener-Events", f"{len(selected)} selected, {len(proof.events)} in "
                                     f"{EVENTS_FILE}, {len(proof.checkpoints)} checkpoints"),
             ]
+            if site is not None:
+                info.append(("Screener-Site-Checkpoints", f"{site.describe()} ({SITE_FILE})"))
+                info += [("Screener-Site-Key-Fingerprint", f) for f in site.key_fingerprints]
             info += [("Screener-Scan", d) for d in selection.scans if d not in purged]
             info += [("Screener-Purged-Scan", d) for d in purged]
             tagmanifest = writer.finish(info)
@@ -343,4 +362,4 @@ def export_bundle(log: AuditLog, selection: Selection, out: Path, *, case_number
         out.unlink(missing_ok=True)  # an export nobody can see in the log did not happen
         raise
     return ExportResult(out, digest, len(selected), len(proof.events), len(proof.checkpoints),
-                        included, purged, logged)
+                        included, purged, logged, site)

@@ -38,7 +38,7 @@ from screener.audit.keys import display_fingerprint, fingerprint, signature_vali
 EventKey = tuple[str, int]
 KEY_KINDS = (KIND_GENESIS, KIND_KEY_ROTATED)
 
-_EVENT_FIELDS: dict[str, tuple[type, ...]] = {
+EVENT_FIELDS: dict[str, tuple[type, ...]] = {
     "station": (str,), "seq": (int,), "time_utc": (str,), "actor": (str,), "role": (str,),
     "kind": (str,), "payload": (str,), "scan_sha256": (str, type(None)),
     "model_sha256": (str, type(None)), "prev_hash": (str,), "hash": (str,)}
@@ -82,7 +82,8 @@ class Chain:
     checkpoints: dict[EventKey, CheckpointRecord] = field(default_factory=dict)
 
 
-def _typed(obj: Mapping[str, Any], spec: Mapping[str, tuple[type, ...]]) -> str | None:
+def field_fault(obj: Mapping[str, Any], spec: Mapping[str, tuple[type, ...]]) -> str | None:
+    """What is wrong with ``obj`` against ``spec`` (name: allowed types), or None."""
     for name, types in spec.items():
         if name not in obj:
             return f"has no '{name}'"
@@ -90,6 +91,12 @@ def _typed(obj: Mapping[str, Any], spec: Mapping[str, tuple[type, ...]]) -> str 
         if isinstance(value, bool) or not isinstance(value, types):
             return f"'{name}' is not {' or '.join(t.__name__ for t in types)}"
     return None
+
+
+def event_from_dict(obj: Mapping[str, Any]) -> EventRecord:
+    """The event of an object that :func:`field_fault` found sound against
+    :data:`EVENT_FIELDS` (other keys are ignored)."""
+    return EventRecord(**{k: obj[k] for k in EVENT_FIELDS})
 
 
 def parse_chain(name: str, data: bytes) -> tuple[Chain, list[str]]:
@@ -112,13 +119,13 @@ def parse_chain(name: str, data: bytes) -> tuple[Chain, list[str]]:
             problems.append(f"{name}: line {number}: not an event or checkpoint record")
             continue
         if obj["record"] == "event":
-            fault = _typed(obj, _EVENT_FIELDS)
+            fault = field_fault(obj, EVENT_FIELDS)
             if fault is None and not isinstance(obj.get("selected"), bool):
                 fault = "'selected' is not true or false"
             if fault is not None:
                 problems.append(f"{name}: line {number}: event {fault}")
                 continue
-            record = EventRecord(**{k: obj[k] for k in _EVENT_FIELDS})
+            record = event_from_dict(obj)
             key = (record.station, record.seq)
             if key in chain.events:
                 problems.append(f"{name}: {event_label(*key)} appears more than once")
@@ -127,7 +134,7 @@ def parse_chain(name: str, data: bytes) -> tuple[Chain, list[str]]:
             if obj["selected"]:
                 chain.selected.append(key)
         else:
-            fault = _typed(obj, _CHECKPOINT_FIELDS)
+            fault = field_fault(obj, _CHECKPOINT_FIELDS)
             if fault is not None:
                 problems.append(f"{name}: line {number}: checkpoint {fault}")
                 continue

@@ -15,6 +15,7 @@ from typing import Any
 
 from screener.audit.chain import CheckpointRecord, EventRecord
 from screener.audit.evidence.annotate import KIND_AI_RESULT, KIND_DECISION
+from screener.audit.evidence.siteproof import SITE_FILE, SiteProof
 from screener.audit.keys import display_fingerprint, fingerprint
 
 
@@ -53,6 +54,7 @@ class ReportData:
     key_events: Sequence[EventRecord]
     scans: Sequence[ScanEntry]
     signature_file: str
+    site: SiteProof | None = None  # None: the log is no site
 
 
 _STYLE = """
@@ -194,6 +196,42 @@ def _chain(data: ReportData) -> str:
                 ["event", "time (UTC)", "kind", "key fingerprint"], keys))
 
 
+def _site(data: ReportData) -> str:
+    site = data.site
+    if site is None:
+        return ""
+    rows = []
+    for entry in site.heads:
+        cp = site.checkpoints[entry.number]
+        rows.append([_e(cp.number), _e(cp.time_utc), _e(entry.head.station),
+                     _e(f"{entry.head.station}#{entry.head.seq}"), _short(entry.head.head_hash),
+                     _short(cp.root), _e(len(entry.proof)),
+                     f'<span class="mono">{_e(display_fingerprint(cp.key_fingerprint))}</span>'])
+    parts = ["<h3>Site checkpoints</h3>",
+             "<p>The site key signs a Merkle root over the chain head of every station of "
+             f"the site. <code>{_e(SITE_FILE)}</code> holds, for the exported events of "
+             "each station, the earliest site checkpoint whose head of that station is at "
+             "or after them, the head's inclusion proof and the events that link the "
+             "exported events to that head.</p>"]
+    if rows:
+        parts.append(_table(["site checkpoint", "time (UTC)", "station", "head", "head hash",
+                             "signed root", "proof steps", "signed by site key"], rows))
+    for coverage in site.stations:
+        if not coverage.not_yet_covered:
+            continue
+        if coverage.last_site_checkpoint is None:
+            why = "no site checkpoint has recorded this station's chain yet"
+        else:
+            why = (f"the last site checkpoint ({coverage.last_site_checkpoint}) recorded "
+                   f"its head at seq {coverage.last_head_seq}")
+        parts.append(f'<p class="warn"><b>{len(coverage.not_yet_covered)} exported '
+                     f"event(s) of station {_e(coverage.station)} (from seq "
+                     f"{coverage.not_yet_covered[0]}) are not yet covered by a site "
+                     f"checkpoint</b>: {_e(why)}. They are proven by the station's own "
+                     "signed checkpoints only.</p>")
+    return "".join(parts)
+
+
 def render_report(data: ReportData) -> bytes:
     purged = [s.sha256 for s in data.scans if s.path is None]
     warning = ""
@@ -207,7 +245,11 @@ def render_report(data: ReportData) -> bytes:
     header = _table(["", ""], [[f"<b>{_e(k)}</b>", _e(v)] for k, v in fields] + [[
         "<b>Station key fingerprint</b>",
         f'<span class="mono">{_e(display_fingerprint(data.key_fingerprint))}</span> '
-        f'<br><span class="mono">{_e(data.key_fingerprint)}</span>']])
+        f'<br><span class="mono">{_e(data.key_fingerprint)}</span>']] + [[
+            "<b>Site key fingerprint</b>",
+            f'<span class="mono">{_e(display_fingerprint(f))}</span> '
+            f'<br><span class="mono">{_e(f)}</span>']
+        for f in (data.site.key_fingerprints if data.site is not None else [])])
     html = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Evidence bundle {_e(data.case_number)}</title><style>{_STYLE}</style></head>
@@ -221,7 +263,10 @@ or by hand: <code>sha256sum -c manifest-sha256.txt</code> and
 <code>sha256sum -c tagmanifest-sha256.txt</code> in the bag folder, then check the Ed25519
 signature in <code>{_e(data.signature_file)}</code> over <code>tagmanifest-sha256.txt</code>
 with <code>data/station-key.pem</code> (docs/evidence.md). Compare the key fingerprint
-above with the one the station shows (<code>screener audit key show</code>) or publishes.</p>
+above with the one the station shows (<code>screener audit key show</code>) or publishes.
+On a site, <code>{_e(SITE_FILE)}</code> holds the site checkpoints that cover the events;
+compare the site key fingerprint with the one the site's supervisor publishes, or pass it
+to <code>screener evidence verify --site-fingerprint</code>.</p>
 <h2>Decisions</h2>
 {_decisions(data)}
 <h2>AI results</h2>
@@ -235,6 +280,7 @@ above with the one the station shows (<code>screener audit key show</code>) or p
 {_events(data)}
 <h2>Chain of custody</h2>
 {_chain(data)}
+{_site(data)}
 </body></html>
 """
     return html.encode("utf-8")

@@ -6,7 +6,10 @@ public key inside, that this key is the one the exporting station's chain names,
 event's hash, every link from an event to its signed checkpoint, every checkpoint's
 signature and every key rotation's endorsement, and that each scan file hashes to its
 name and each exported event's scan is either in the bundle or declared no longer
-stored. Every problem names the file, and the event or checkpoint, at fault.
+stored; then, when the bundle holds ``data/site-checkpoints.json``, each site checkpoint's
+signature (and, when asked, that its key is the expected site key), each station head
+through its inclusion proof to the signed root, and the links from the exported events
+up to that head. Every problem names the file, and the event or checkpoint, at fault.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from screener.audit.evidence.proof import (
     event_label,
     parse_chain,
 )
+from screener.audit.evidence.siteproof import SITE_FILE, check_site, pinned_fingerprint
 from screener.audit.keys import display_fingerprint, fingerprint
 
 TAGMANIFEST = "tagmanifest-sha256.txt"
@@ -62,9 +66,13 @@ class Verification:
                 "summary": self.summary}
 
 
-def verify_bundle(path: Path) -> Verification:
-    """Check the bundle at ``path`` (a zip, or the unpacked bag folder). Raises
-    BundleUnreadableError when it is not a bag at all; otherwise reports."""
+def verify_bundle(path: Path, *, site_fingerprint: str | None = None) -> Verification:
+    """Check the bundle at ``path`` (a zip, or the unpacked bag folder). With
+    ``site_fingerprint`` (the site key's full fingerprint, hex) every site checkpoint in
+    the bundle must be signed by that key, and the bundle must hold one. Raises
+    BundleUnreadableError when it is not a bag at all (EvidenceError for a malformed
+    fingerprint); otherwise reports."""
+    pinned = pinned_fingerprint(site_fingerprint)
     with opened_bag(path) as source:
         bag = validate_bag(source, unlisted_tag_files=(SIGNATURE_FILE,))
         result = Verification(path, list(bag.problems))
@@ -78,6 +86,7 @@ def verify_bundle(path: Path) -> Verification:
         chain, check = _check_events(source, bag, result)
         _check_key_is_stations(bag, public, chain, check, result)
         _check_scans(bag, chain, result)
+        _check_site(source, bag, chain, pinned, result)
         result.summary["key_fingerprint"] = (
             None if public is None else fingerprint(bytes.fromhex(public)))
     return result
@@ -150,6 +159,37 @@ def _check_events(source: BagSource, bag: BagCheck,
         "keys": {st: [fingerprint(bytes.fromhex(k)) for _, k in check.keys.get(st, [])]
                  for st in stations}})
     return chain, check
+
+
+def _check_site(source: BagSource, bag: BagCheck, chain: Chain | None, pinned: str | None,
+                result: Verification) -> None:
+    summary: dict[str, Any] = {"checkpoints": [], "key_fingerprints": [], "pinned": pinned,
+                               "stations": {}}
+    result.summary["site"] = summary
+    declared = info_value(bag.info, "Screener-Site-Checkpoints")
+    named = sorted(set(info_values(bag.info, "Screener-Site-Key-Fingerprint")))
+    if SITE_FILE not in set(source.files()):
+        if declared is not None or named:
+            result.problems.append(f"{SITE_FILE}: missing, but {BAG_INFO_TXT} says the "
+                                   "bundle holds site checkpoints")
+        elif pinned is not None:
+            result.problems.append(f"{SITE_FILE}: missing: the bundle holds no site "
+                                   "checkpoint to check against the expected site key "
+                                   f"{display_fingerprint(pinned)} (--site-fingerprint)")
+        return
+    if SITE_FILE in bag.damaged or chain is None:
+        return  # named already
+    try:
+        data = read_bytes(source, SITE_FILE)
+    except MemberDamagedError as exc:
+        result.problems.append(f"{SITE_FILE}: {exc}")
+        return
+    check = check_site(SITE_FILE, data, chain, pinned)
+    result.problems += check.problems
+    summary.update(check.summary(pinned))
+    if named != sorted(check.key_fingerprints):
+        result.problems.append(f"{BAG_INFO_TXT}: Screener-Site-Key-Fingerprint is not the "
+                               f"fingerprint of the site key in {SITE_FILE}")
 
 
 def _check_key_is_stations(bag: BagCheck, public: str | None, chain: Chain | None,
