@@ -231,3 +231,70 @@ def test_a_plan_that_fails_is_said_and_tried_again_and_nothing_is_shown_meanwhil
     press(qtbot, ws, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: ws.controller.stats.decided == 1)
     assert len(payloads(ws, "tip.scheduled")) == 1
+
+
+def _bag_indexes(ws):
+    """The operator's bag_index values in the chain: each plan scheduled or discarded."""
+    return sorted(p["bag_index"] for kind in ("tip.scheduled", "tip.plan_discarded")
+                  for p in payloads(ws, kind))
+
+
+def test_leaving_with_the_next_bag_planned_logs_its_plan_as_discarded(
+        make_workstation, demo_dir, tip_library, qtbot, tmp_path):
+    _set_tip_rate(tmp_path / "home", tip_library, 0.0)
+    ws = make_workstation(demo=demo_dir, detector=FixedDetector(), conveyor_limit=2,
+                          tip_library=tip_library, tip_seed=9)
+    wait_decidable(qtbot, ws)
+    press(qtbot, ws, Qt.Key.Key_K)
+    press(qtbot, ws, Qt.Key.Key_S)  # a bag without TIP called suspect: feedback, held
+    assert _feedback_shown(qtbot, ws).startswith(NO_TIP_MESSAGE)
+    queue = ws.controller.queue
+    qtbot.waitUntil(lambda: any("plan" in e.extra for e in queue.entries
+                                if e is not ws.controller.on_screen.entry), timeout=10_000)
+    ws.close("application closed")  # the operator leaves before the next bag is shown
+
+    (dropped,) = payloads(ws, "tip.plan_discarded")
+    assert dropped["bag_index"] == 1 and dropped["operator"] == "op-test"
+    assert dropped["reason"] == "application closed before the bag was shown"
+    assert [p["bag_index"] for p in payloads(ws, "tip.scheduled")] == [0]
+    assert _bag_indexes(ws) == [0, 1]
+    kinds = [e.kind for e in logged(ws)]
+    assert kinds.index("tip.plan_discarded") < kinds.index("session.ended")
+
+
+def test_a_bag_whose_file_fails_after_its_plan_has_the_plan_discarded(
+        make_workstation, demo_dir, tip_library, qtbot, tmp_path, monkeypatch):
+    import screener.ui.controller as controller_module
+
+    _set_tip_rate(tmp_path / "home", tip_library, 1.0)
+    ws = make_workstation(demo=demo_dir, detector=FixedDetector(), conveyor_limit=2,
+                          tip_library=tip_library, tip_seed=3, start=False)
+    planned = threading.Event()
+    plan_tip = ws.session.plan_tip
+
+    def plan_and_say(bag):
+        plan = plan_tip(bag)
+        planned.set()
+        return plan
+
+    store_bag, stores = controller_module.store_bag, []
+
+    def first_store_fails(store, bag):
+        stores.append(bag)
+        if len(stores) == 1:  # the first bag's file, once its plan is made
+            assert planned.wait(10)
+            raise OSError("disk full (test)")
+        return store_bag(store, bag)
+
+    ws.session.plan_tip = plan_and_say
+    monkeypatch.setattr(controller_module, "store_bag", first_store_fails)
+    ws.start()
+    wait_decidable(qtbot, ws)  # the second bag, its plan received
+    assert ws.controller.stats.load_errors == 1
+
+    (dropped,) = payloads(ws, "tip.plan_discarded")
+    assert dropped["bag_index"] == 0 and dropped["projected"] is True
+    assert dropped["reason"].startswith("the bag could not be screened")
+    assert "disk full (test)" in dropped["reason"]
+    assert [p["bag_index"] for p in payloads(ws, "tip.scheduled")] == [1]
+    assert _bag_indexes(ws) == [0, 1]

@@ -20,7 +20,7 @@ from screener.tip.build import BuildSettings, build_library
 from screener.tip.fti import FtiCategory
 from screener.tip.library import read_library
 from screener.tip.scheduler import TipScheduler, TipSettings
-from screener.tip.scoring import KIND_TIP_OUTCOME, TipOutcome, trials_from_events
+from screener.tip.scoring import KIND_TIP_OUTCOME, TipOutcome, score_trials, trials_from_events
 from screener.workflow.ai import AiDetection, AiResult, AiStatus
 from screener.workflow.decisions import Decision, Mark
 from screener.workflow.errors import SessionStateError
@@ -35,6 +35,7 @@ from screener.workflow.session import (
 from screener.workflow.simulation import SimulationPlan, run_simulation
 from screener.workflow.tip_injection import (
     HIT_MESSAGE,
+    KIND_TIP_PLAN_DISCARDED,
     MAX_MARK_SHARE,
     MISS_MESSAGE,
     NO_TIP_MESSAGE,
@@ -393,3 +394,130 @@ def test_a_trial_the_log_could_not_take_is_logged_before_the_next_bag(log, libra
     kinds = [e.kind for e in events(log)]
     assert kinds.count(KIND_TIP_OUTCOME) == 1
     assert kinds.index(KIND_TIP_OUTCOME) < len(kinds) - 1 - kinds[::-1].index("scan.received")
+
+
+def bag_indexes(log, operator=OPERATOR.id):
+    """The operator's bag_index values in the chain, from ``tip.scheduled`` and
+    ``tip.plan_discarded``, in chain order."""
+    return [p["bag_index"] for e in events(log)
+            if e.kind in ("tip.scheduled", KIND_TIP_PLAN_DISCARDED)
+            for p in [json.loads(e.payload)] if p["operator"] == operator]
+
+
+def screen(session, plan):
+    """Decide on the bag on screen (a mark on the FTI of a TIP bag), and on the real bag
+    again after TIP feedback."""
+    session.run_ai()
+    marks = [mark_on_fti(plan)] if plan.projected else []
+    session.decide(Decision.SUSPECT if marks else Decision.CLEAR, marks)
+    if session.state is SessionState.AWAITING_AI:
+        session.run_ai()
+        session.decide(Decision.CLEAR)
+
+
+def test_a_plan_made_ahead_and_never_received_is_logged_as_discarded(log, library, bag):
+    """The UI plans the next bag ahead; when that bag never comes (the operator logs
+    out, its file fails) the plan is discarded in the log, so the operator's bag_index
+    values are 0..n-1, each once, and the scores count only the bags screened."""
+    session = session_with(log, library, TipSettings(0.5, 0.5, {FtiCategory.GUN: 1.0}, 1),
+                           seed=4)
+    reasons = {1: "the bag could not be screened: file unreadable (test)",
+               4: "logged out before the bag was shown"}
+    received, discarded = [], []
+    for index in range(6):
+        plan = session.plan_tip(bag)  # ahead of need, as the station does
+        assert plan.decision.bag_index == index
+        if index in reasons:
+            event = session.discard_tip_plan(plan, reasons[index])
+            assert event is not None and event.scan_sha256 == bag.scan_sha256
+            assert session.discard_tip_plan(plan, "again") is None  # logged once
+            with pytest.raises(SessionStateError, match="discarded"):
+                session.receive(bag, plan)
+            discarded.append(plan)
+            continue
+        session.receive(bag, plan)
+        assert session.discard_tip_plan(plan, "received meanwhile") is None
+        screen(session, plan)
+        received.append(plan)
+    assert any(p.decision.projected for p in received)
+    assert any(p.decision.projected for p in discarded)
+
+    assert bag_indexes(log) == list(range(6))  # no gap, no duplicate
+    gone = payloads(log, KIND_TIP_PLAN_DISCARDED)
+    assert [(p["bag_index"], p["reason"]) for p in gone] == sorted(reasons.items())
+    for payload, plan in zip(gone, discarded, strict=True):
+        assert {k: payload[k] for k in plan.decision.payload()} == plan.decision.payload()
+        assert payload["projected"] is plan.decision.projected
+        assert payload["fti_id"] == (plan.fti.fti_id if plan.fti is not None else None)
+    assert [p["bag_index"] for p in payloads(log, "tip.scheduled")] == \
+        [p.decision.bag_index for p in received]
+
+    # the scores: the trials of the bags screened, as the session scored them
+    read = trials_from_events(events(log))
+    made = [d.trial for d in session.decisions if d.trial is not None]
+    assert len(read) == len(received) == len(made)
+    assert [t.outcome for t in read] == [t.outcome for t in made]
+    mine = score_trials(made).card(OPERATOR.id)
+    theirs = score_trials(read).card(OPERATOR.id)
+    assert mine is not None and theirs is not None
+    assert mine.tip_trials + mine.non_tip_trials == len(received)
+    assert (theirs.hits, theirs.misses, theirs.false_alarms, theirs.correct_rejections) == \
+        (mine.hits, mine.misses, mine.false_alarms, mine.correct_rejections)
+    session.end()
+    assert bag_indexes(log) == list(range(6))  # nothing left open to discard
+    assert all(r.ok for r in verify_database(log.engine))
+
+
+def test_a_discard_the_log_cannot_take_is_kept_and_end_discards_what_is_open(
+        log, library, bag, monkeypatch):
+    from screener.errors import AuditUnavailableError
+
+    session = session_with(log, library, NEVER)
+    dropped, ahead = session.plan_tip(bag), session.plan_tip(bag)
+    real_append = log.append
+
+    def down(kind, *args, **kwargs):
+        raise AuditUnavailableError("audit.sqlite", "disk full")
+
+    monkeypatch.setattr(log, "append", down)
+    assert session.discard_tip_plan(dropped, "the bag's file failed") is None  # no raise
+    with pytest.raises(AuditUnavailableError):
+        session.receive(bag)  # still down: nothing received, nothing planned
+    monkeypatch.setattr(log, "append", real_append)
+    session.receive(bag)  # the kept discard first, then the bag with a fresh plan
+    kinds = [e.kind for e in events(log)]
+    assert kinds.index(KIND_TIP_PLAN_DISCARDED) < kinds.index("scan.received")
+    screen(session, session.on_screen.tip)
+    session.end("logged out")  # the plan made ahead is never received
+    (first, last) = payloads(log, KIND_TIP_PLAN_DISCARDED)
+    assert (first["bag_index"], first["reason"]) == (0, "the bag's file failed")
+    assert last["bag_index"] == ahead.decision.bag_index == 1
+    assert "logged out" in last["reason"]
+    assert [e.kind for e in events(log)][-2:] == [KIND_TIP_PLAN_DISCARDED, "session.ended"]
+    assert sorted(bag_indexes(log)) == list(range(3))  # each once, in the order logged
+    with pytest.raises(SessionStateError):
+        session.plan_tip(bag)  # no decision is used up after the end
+
+
+def test_a_plan_received_again_after_a_failed_append_is_scheduled_once(log, library, bag,
+                                                                      monkeypatch):
+    from screener.errors import AuditUnavailableError
+
+    session = session_with(log, library, ALWAYS)
+    plan = session.plan_tip(bag)
+    real_append = log.append
+
+    def failing(kind, *args, **kwargs):
+        if kind == "tip.projected":
+            raise AuditUnavailableError("audit.sqlite", "disk full")
+        return real_append(kind, *args, **kwargs)
+
+    monkeypatch.setattr(log, "append", failing)
+    with pytest.raises(AuditUnavailableError):
+        session.receive(bag, plan)
+    monkeypatch.setattr(log, "append", real_append)
+    session.receive(bag, plan)  # the station tries again with the same plan
+    assert session.discard_tip_plan(plan, "logged out") is None
+    kinds = [e.kind for e in events(log)]
+    assert kinds.count("scan.received") == 2 and kinds.count("tip.projected") == 1
+    assert bag_indexes(log) == [0]

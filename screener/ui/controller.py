@@ -26,6 +26,14 @@ away (on a busy belt about 60 ms from a decision to the next bag's paint either 
 After the decision the session's feedback reaches the view (``tip_feedback``); on a TIP
 bag the screener continues to the real bag (the FTI removed), which the AI analyses again
 and the screener decides on anew (``rescreen``).
+
+A plan is the scheduler's decision for the operator's next bag, used up when it is made.
+A planned bag that never reaches ``receive`` has its plan discarded in the log
+(``session.discard_tip_plan``, ``tip.plan_discarded`` with the reason), so the operator's
+``bag_index`` sequence has no gap: when its file fails (stored, read) after or while it
+is planned, when its composite cannot be made, and when the operator leaves (logout,
+application closed) with a bag planned ahead or held for its receive. A plan that was
+received is never also discarded (the session ignores it).
 """
 
 from __future__ import annotations
@@ -80,6 +88,16 @@ AI_OFF_REASON = "AI display is switched off at this station"
 VARIABLE_DENSITY = "variable-density"
 #: How long to wait before trying again when a TIP plan or a held bag's receive failed.
 RETRY_MS = 2000
+
+
+class PlanUnusableError(Exception):
+    """A TIP plan was made (its decision used up) but its bag cannot be shown with it (the
+    composite failed): the plan comes back to be discarded."""
+
+    def __init__(self, plan: TipPlan, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.plan = plan
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -352,6 +370,7 @@ class ScreeningController(QObject):
         text = _say(error)
         self.stats.load_errors += 1
         self.queue.set_status(entry, EntryStatus.ERROR, text)
+        self._discard_plan(entry, f"the bag could not be screened: {text}")
         self.message.emit("warning", f"{entry.path.name} could not be screened: {text}")
         self.stats_changed.emit()
         if self.on_screen is not None and self.on_screen.entry is entry:
@@ -474,8 +493,11 @@ class ScreeningController(QObject):
             plan = session.plan_tip(incoming)
             if not plan.projected:
                 return plan, None, ()
-            composite = composite_bag(real, plan, function, adjustments, presets)
-            return plan, composite, _images(composite.frames)
+            try:
+                composite = composite_bag(real, plan, function, adjustments, presets)
+                return plan, composite, _images(composite.frames)
+            except Exception as error:  # the plan is made: it comes back to be discarded
+                raise PlanUnusableError(plan, error) from error
 
         lane = RenderWorker.DISPLAY if urgent else RenderWorker.BACKGROUND
         self.worker.submit(lane, f"plan:{target.id}", job,
@@ -485,12 +507,23 @@ class ScreeningController(QObject):
         entry: QueueEntry = done.tag
         if self._planning is entry:
             self._planning = None
+        made: TipPlan | None = (done.value[0] if done.error is None else
+                                done.error.plan if isinstance(done.error, PlanUnusableError)
+                                else None)
         if entry.status not in (EntryStatus.READY, EntryStatus.ON_SCREEN):
-            self._pump()  # gone meanwhile (its file failed)
+            if made is not None:  # gone meanwhile (its file failed): never received
+                self._send_discard(made, "the bag could not be screened: "
+                                   f"{entry.error or 'it left the queue'}")
+            self._pump()
             return
         if done.error is not None:
+            error = done.error
+            if isinstance(error, PlanUnusableError):  # a new plan is made for the bag
+                self._send_discard(error.plan, "the TIP image could not be composed "
+                                   f"into the bag: {_say(error.error)}")
+                error = error.error
             self.message.emit("error", f"TIP could not be planned for {entry.label}: "
-                              f"{_say(done.error)}. Trying again\u2026")
+                              f"{_say(error)}. Trying again\u2026")
             self._plan_after = time.monotonic() + RETRY_MS / 1000
             QTimer.singleShot(RETRY_MS + 10, self, self._pump)
             return
@@ -522,6 +555,22 @@ class ScreeningController(QObject):
                                              self.presets)
         self._store(entry)
         self._advance_session()
+
+    def _discard_plan(self, entry: QueueEntry, reason: str) -> None:
+        """``entry`` leaves the station: if it was planned, the plan is discarded in the
+        log (the session ignores a plan it has received)."""
+        plan: TipPlan | None = entry.extra.pop("plan", None)
+        entry.extra.pop("composite", None)
+        entry.extra.pop("tip_images", None)
+        if plan is not None:
+            self._send_discard(plan, reason)
+
+    def _send_discard(self, plan: TipPlan, reason: str) -> None:
+        """Log ``plan``'s discard on the session thread, after the steps before it (a
+        receive already submitted goes first, and the discard is then ignored)."""
+        self.runner.submit("discard",
+                           lambda session: session.discard_tip_plan(plan, reason), plan)
+
     def continue_after_feedback(self) -> None:
         """The screener has read the feedback: after a TIP bag the real bag comes back
         (FTI removed) for a decision of its own; otherwise the next bag."""
@@ -762,6 +811,12 @@ class ScreeningController(QObject):
             self._synced(outcome)
         elif outcome.tag == "decide":
             self._decided(outcome)
+        elif outcome.tag == "discard":
+            if outcome.error is not None:
+                self.message.emit("warning", "A TIP plan could not be marked discarded: "
+                                  f"{_say(outcome.error)}")
+            elif outcome.value is not None:
+                self.audit_head.emit(outcome.value)
 
     def _started(self, outcome: StepOutcome) -> None:
         if outcome.error is not None:
@@ -935,6 +990,9 @@ class ScreeningController(QObject):
 
         def last(session: ScreeningSession) -> None:
             try:
+                # the bags planned ahead (or held for their receive, or being planned when
+                # the worker stopped) will not be received: their plans are discarded
+                session.discard_tip_plans(f"{reason} before the bag was shown")
                 if session.state is SessionState.AWAITING_BAG:
                     session.end(reason)
                 elif session.state is not SessionState.NOT_STARTED:

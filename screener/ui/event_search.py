@@ -56,8 +56,9 @@ from screener.workflow.roles import KIND_AUTH_DENIED
 KNOWN_KINDS: tuple[str, ...] = (
     session.KIND_DECISION, session.KIND_SCAN_RECEIVED, session.KIND_AI_RESULT,
     session.KIND_SESSION_STARTED, session.KIND_SESSION_ENDED, "tip.scheduled",
-    "tip.projected", "tip.not_projected", "tip.outcome", cases.KIND_CASE_HOLD,
-    cases.KIND_CASE_RELEASE, KIND_EXPORTED, retention.KIND_PURGED, users.KIND_LOGIN,
+    "tip.projected", "tip.not_projected", "tip.plan_discarded", "tip.outcome",
+    cases.KIND_CASE_HOLD, cases.KIND_CASE_RELEASE, KIND_EXPORTED, retention.KIND_PURGED,
+    users.KIND_LOGIN,
     users.KIND_LOGIN_FAILED, users.KIND_LOCKED, users.KIND_LOGOUT, users.KIND_USER_CREATED,
     users.KIND_USER_CHANGED, KIND_AUTH_DENIED, KIND_GENESIS, KIND_KEY_ROTATED,
 )
@@ -159,6 +160,9 @@ def summarise(event: EventRecord, width: int = 140) -> str:
         text = f"{str(payload.get('outcome', '?')).replace('_', ' ')} · {payload.get('fti_id')}"
     elif kind == "tip.projected":
         text = f"FTI {payload.get('fti_id')} ({payload.get('category')})"
+    elif kind == "tip.plan_discarded":
+        text = f"bag {payload.get('bag_index')} of {payload.get('operator')} not " \
+               f"received: {payload.get('reason')}"
     elif kind in (cases.KIND_CASE_HOLD, cases.KIND_CASE_RELEASE):
         held = payload.get("scans")
         text = f"case {payload.get('case')}" + (

@@ -24,12 +24,20 @@ mode's own kind, for blind tests). With feedback on, a TIP bag's decision return
 or miss feedback and the session goes back to ``AWAITING_AI`` with the real bag: the FTI
 is removed and the screener screens the real bag, a decision logged with ``"rescreen":
 true`` and no trial of its own (:mod:`screener.workflow.tip_injection`).
+
+Every plan :meth:`ScreeningSession.plan_tip` hands out is logged exactly once: as
+``tip.scheduled`` when its bag is received, or as ``tip.plan_discarded`` (with the reason)
+when it never will be (:meth:`ScreeningSession.discard_tip_plan`; :meth:`end` discards
+whatever is left), so each ``bag_index`` the scheduler gave the operator is in the chain
+and a missing one means a missing event.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +58,7 @@ from screener.workflow.errors import SessionStateError
 from screener.workflow.roles import Action, Guard, Role
 from screener.workflow.tip_injection import (
     KIND_TIP_NOT_PROJECTED,
+    KIND_TIP_PLAN_DISCARDED,
     KIND_TIP_PROJECTED,
     TipFeedback,
     TipInjector,
@@ -63,6 +72,8 @@ KIND_AI_RESULT = "ai.result"
 KIND_DECISION = "screening.decision"
 KIND_SESSION_ENDED = "session.ended"
 SHIFT_END = "shift end"
+_SCHEDULED = "scheduled"
+_DISCARDED = "discarded"
 
 
 class SessionState(StrEnum):
@@ -173,6 +184,16 @@ class ScreeningSession:
         self._on_screen: BagOnScreen | None = None
         self._checkpointed = False
         self._pending_trial: tuple[str, dict[str, Any], str] | None = None
+        # TIP plans: handed out by plan_tip (on a worker thread) and not yet logged, with
+        # their scan's sha256; discards the log has not taken yet; what each logged plan
+        # became. _tip_lock guards _tip_open, _tip_planning and _tip_closed.
+        self._tip_lock = threading.Condition()
+        self._tip_open: dict[TipPlan, str] = {}
+        self._tip_planning = 0
+        self._tip_closed = False
+        self._tip_discards: list[tuple[TipPlan, str, str]] = []
+        self._tip_logged: weakref.WeakKeyDictionary[TipPlan, str] = (
+            weakref.WeakKeyDictionary())
 
     @property
     def state(self) -> SessionState:
@@ -196,28 +217,113 @@ class ScreeningSession:
 
     def plan_tip(self, bag: IncomingBag) -> TipPlan:
         """The TIP plan for ``bag`` from the mode's injector (projection included: call it
-        off the GUI thread and pass the plan to :meth:`receive`)."""
+        off the GUI thread and pass the plan to :meth:`receive`). The scheduler's decision
+        is used up: the plan must then be received or discarded
+        (:meth:`discard_tip_plan`); :meth:`end` discards a plan still open. Safe to call
+        while another thread runs the session's other steps; refused once the session is
+        ending."""
         if self.tip is None or self.tip.injector is None:
             raise SessionStateError("plan TIP", self._state.value,
                                     "TIP plans need a session with a TIP injector")
-        return self.tip.injector.plan(self.operator.id, bag.scan)
+        with self._tip_lock:
+            if self._tip_closed or self._state is SessionState.ENDED:
+                raise SessionStateError("plan TIP", self._state.value,
+                                        "the session is ending: start a new session")
+            self._tip_planning += 1
+        plan: TipPlan | None = None
+        try:
+            plan = self.tip.injector.plan(self.operator.id, bag.scan)
+            return plan
+        finally:
+            with self._tip_lock:
+                self._tip_planning -= 1
+                if plan is not None:  # open until it is received or discarded
+                    self._tip_open[plan] = bag.scan_sha256
+                self._tip_lock.notify_all()
+
+    def discard_tip_plan(self, plan: TipPlan, reason: str) -> EventRecord | None:
+        """Log ``tip.plan_discarded`` for a plan from :meth:`plan_tip` whose bag will never
+        be received (the operator left, the bag's file failed): the decision's payload
+        (operator, bag_index, projected, category), the FTI drawn if any and ``reason``,
+        naming the bag's scan. Returns the event, or None when nothing was logged now:
+
+        * the plan is already in the chain (received: its ``tip.scheduled`` stands and it
+          is never also discarded; or discarded before), or this session did not hand it
+          out: nothing to do;
+        * the audit log is unavailable: the discard is kept and logged first thing at the
+          next :meth:`receive`, :meth:`end` or discard; it is never dropped while the
+          session lives. This method does not raise for it: the caller is dropping a bag
+          and has nothing to retry (the next step that needs the log says it is down).
+
+        A discarded plan can no longer be received."""
+        with self._tip_lock:
+            scan_sha256 = self._tip_open.pop(plan, None)
+        if scan_sha256 is None:
+            return None
+        self._tip_discards.append((plan, scan_sha256, reason))
+        try:
+            logged = self._log_pending_discards()
+        except AuditUnavailableError:
+            return None
+        return logged[-1] if logged else None
+
+    def discard_tip_plans(self, reason: str) -> list[EventRecord]:
+        """Discard every plan handed out and not yet logged (waiting for one being made),
+        as :meth:`discard_tip_plan`; the events logged now (none while the log is
+        unavailable: they are kept)."""
+        self._queue_open_discards(reason)
+        try:
+            return self._log_pending_discards()
+        except AuditUnavailableError:
+            return []
+
+    def _queue_open_discards(self, reason: str) -> None:
+        with self._tip_lock:
+            self._tip_lock.wait_for(lambda: self._tip_planning == 0)
+            open_plans, self._tip_open = self._tip_open, {}
+        self._tip_discards.extend((plan, scan_sha256, reason)
+                                  for plan, scan_sha256 in open_plans.items())
+
+    def _log_pending_discards(self) -> list[EventRecord]:
+        """Log the discards the log has not taken yet, in order; raises
+        AuditUnavailableError (the rest kept) while it is unavailable."""
+        logged = []
+        while self._tip_discards:
+            plan, scan_sha256, reason = self._tip_discards[0]
+            logged.append(self._append(KIND_TIP_PLAN_DISCARDED,
+                                       plan.discarded_payload(reason), system=True,
+                                       scan_sha256=scan_sha256))
+            self._tip_discards.pop(0)
+            self._tip_logged[plan] = _DISCARDED
+        return logged
 
     def receive(self, bag: IncomingBag, tip: TipPlan | None = None) -> EventRecord:
         """The next bag arrives at the station. In a TIP session ``tip`` is the bag's
         plan; without it the injector plans here."""
         self._expect("receive a bag", SessionState.AWAITING_BAG)
         self.log_pending_trial()
+        self._log_pending_discards()
         if tip is not None and self.tip is None:
             raise SessionStateError("receive a bag with a TIP plan", self._state.value,
                                     "start a session with TIP to project FTIs")
-        if self.tip is not None and tip is None:
+        if tip is not None and self._tip_logged.get(tip) == _DISCARDED:
+            raise SessionStateError("receive a bag with a discarded TIP plan",
+                                    self._state.value, "plan the bag again")
+        planned_here = self.tip is not None and tip is None
+        if planned_here:
             tip = self.plan_tip(bag)
         payload = {"source": bag.source, "bag_id": bag.bag_id,
                    "views": [view.name for view in bag.scan.views]}
-        event = self._append(KIND_SCAN_RECEIVED, payload, system=True,
-                             scan_sha256=bag.scan_sha256)
-        if tip is not None:
-            self._log_tip_plan(bag, tip)
+        try:
+            event = self._append(KIND_SCAN_RECEIVED, payload, system=True,
+                                 scan_sha256=bag.scan_sha256)
+            if tip is not None:
+                self._log_tip_plan(bag, tip)
+        except Exception:
+            if planned_here and tip is not None:  # receiving the bag again plans afresh
+                self.discard_tip_plan(tip, "the bag's arrival could not be logged; it is "
+                                      "planned again when it is received again")
+            raise
         self._on_screen = BagOnScreen(bag, tip=tip)
         self._state = SessionState.AWAITING_AI
         return event
@@ -225,9 +331,14 @@ class ScreeningSession:
     def _log_tip_plan(self, bag: IncomingBag, tip: TipPlan) -> None:
         """Log the plan before the bag goes on screen: an FTI is never shown unlogged. If
         an append fails the bag is not received (receiving it again logs its arrival
-        again, after the incomplete one)."""
-        self._append(KIND_TIP_SCHEDULED, tip.decision.payload(), system=True,
-                     scan_sha256=bag.scan_sha256)
+        again, after the incomplete one, but not the scheduler's decision once it is in
+        the chain: each decision is logged once)."""
+        if self._tip_logged.get(tip) != _SCHEDULED:
+            self._append(KIND_TIP_SCHEDULED, tip.decision.payload(), system=True,
+                         scan_sha256=bag.scan_sha256)
+            self._tip_logged[tip] = _SCHEDULED
+            with self._tip_lock:
+                self._tip_open.pop(tip, None)
         if tip.projected:
             self._append(KIND_TIP_PROJECTED, tip.projected_payload(), system=True,
                          scan_sha256=bag.scan_sha256)
@@ -329,19 +440,31 @@ class ScreeningSession:
         """Log ``session.ended`` and sign a checkpoint. If the checkpoint fails after the
         event was written, calling ``end`` again retries the checkpoint only.
         ``abandon_bag``: end even with a bag on screen, undecided (an abandoned blind test,
-        a forced close); the event names the scan left without a decision."""
+        a forced close); the event names the scan left without a decision. TIP plans
+        still open (planned ahead, never received) are discarded first
+        (``tip.plan_discarded``), and no more are made."""
         if self._state is not SessionState.ENDED:
             allowed = (SessionState.AWAITING_BAG,) + (
                 (SessionState.AWAITING_AI, SessionState.AWAITING_DECISION)
                 if abandon_bag else ())
             self._expect("end the session", *allowed)
             self.log_pending_trial()
-            rescreens = sum(d.rescreen for d in self.decisions)
-            payload: dict[str, Any] = {"bags_decided": len(self.decisions) - rescreens,
-                                       "rescreens": rescreens, "reason": reason}
-            if self._on_screen is not None:
-                payload["abandoned_scan"] = self._on_screen.bag.scan_sha256
-            self._append(KIND_SESSION_ENDED, payload)
+            with self._tip_lock:
+                self._tip_closed = True
+            try:
+                self._queue_open_discards(f"the session ended ({reason}) before the bag "
+                                          "was received")
+                self._log_pending_discards()
+                rescreens = sum(d.rescreen for d in self.decisions)
+                payload: dict[str, Any] = {"bags_decided": len(self.decisions) - rescreens,
+                                           "rescreens": rescreens, "reason": reason}
+                if self._on_screen is not None:
+                    payload["abandoned_scan"] = self._on_screen.bag.scan_sha256
+                self._append(KIND_SESSION_ENDED, payload)
+            except BaseException:
+                with self._tip_lock:  # not ended: plans may be made again
+                    self._tip_closed = False
+                raise
             self._on_screen = None
             self._state = SessionState.ENDED
         elif self._checkpointed:

@@ -62,6 +62,11 @@ from screener.workflow.tip_settings import follow_settings
 
 KIND_TIP_PROJECTED = "tip.projected"
 KIND_TIP_NOT_PROJECTED = "tip.not_projected"
+#: A plan the scheduler made for a bag that was never received (the operator left, the
+#: bag's file failed): its decision is logged so that the operator's ``bag_index``
+#: sequence in the chain has no gap
+#: (:meth:`~screener.workflow.session.ScreeningSession.discard_tip_plan`).
+KIND_TIP_PLAN_DISCARDED = "tip.plan_discarded"
 #: A mark covering more of its view than this does not locate anything.
 MAX_MARK_SHARE = 0.25
 #: An operator is not shown an FTI again within this many of their TIP bags (when the
@@ -161,6 +166,13 @@ class TipPlan:
         return {"category": None if category is None else category.value,
                 "fti_id": None if self.fti is None else self.fti.fti_id,
                 "reason": self.failure}
+
+    def discarded_payload(self, reason: str) -> dict[str, Any]:
+        """The ``tip.plan_discarded`` event payload: the scheduler's decision (as in
+        ``tip.scheduled``), the FTI drawn for it if any (never shown) and why the bag was
+        never received."""
+        return {**self.decision.payload(),
+                "fti_id": None if self.fti is None else self.fti.fti_id, "reason": reason}
 
 
 class TipInjector:
