@@ -130,7 +130,7 @@ def phase_lines(training: dict[str, Any]) -> list[str]:
             f"bags, {phase.get('cls_loss', 'bce')} classification loss, peak learning rate "
             f"{fmt(phase.get('lr'), 4)}"
             + (f", views drawn more often by class ({heavier})" if heavier else "") + ".")
-    return lines
+    return [*lines, ""] if lines else []
 
 
 def card(models: Path) -> str:
@@ -204,7 +204,6 @@ def card(models: Path) -> str:
         f"{args['seed']}.",
         "",
         *phase_lines(training),
-        "",
         "## Operating point",
         "",
         "Default thresholds (in the manifests) are chosen per class as the highest score "
