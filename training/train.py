@@ -380,11 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 history.append(row)
                 LOG.info("step %(step)d  %(seconds).0f s  lr %(lr).5f  box %(box).3f  "
                          "cls %(cls).3f  l1 %(l1).3f  positives/image %(pos).1f", row)
-                if args.checkpoint and not earlier:
-                    elapsed = time.monotonic() - train_start
-                    save_checkpoint(args, ema.model, step, elapsed, history,
-                                    [phase_record(step, elapsed, args.bags, args.lr,
-                                                  args.cls_loss, args.class_weights, None)])
+                if args.checkpoint:
+                    save_checkpoint(args, ema.model, *whole_record(
+                        args, earlier, step, time.monotonic() - train_start, history))
     except Exception:
         error = traceback.format_exc()
         LOG.error("training stopped by an error; evaluating and exporting the EMA weights "
@@ -393,21 +391,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     LOG.info("training done: %d steps in %.0f s (%.1f crops/s)", step, train_seconds,
              step * args.batch / max(train_seconds, 1e-6))
     final = ema.model.float().eval().cpu().to(memory_format=torch.contiguous_format)
-    phase = phase_record(step, train_seconds, args.bags, args.lr, args.cls_loss,
-                         args.class_weights, str(args.resume) if args.resume else None)
-    phases = [*earlier.get("phases", []), phase]
     if checkpoint_state:
         step = int(checkpoint_state.get("step", 0))
         train_seconds = float(checkpoint_state.get("seconds", 0.0))
         history = list(checkpoint_state.get("history", []))
-        phases = list(checkpoint_state.get("phases", [])) or phases
-    elif earlier:
-        offset_steps, offset_seconds = earlier["steps"], earlier["seconds"]
-        history = [*earlier["history"],
-                   *({**row, "step": row["step"] + offset_steps,
-                      "seconds": round(row["seconds"] + offset_seconds, 1)} for row in history)]
-        step += offset_steps
-        train_seconds += offset_seconds
+        phases = list(checkpoint_state.get("phases", []))
+    else:
+        step, train_seconds, history, phases = whole_record(args, earlier, step, train_seconds,
+                                                            history)
     if args.checkpoint and not checkpoint_state:
         save_checkpoint(args, final, step, train_seconds, history, phases)
     metrics: dict[str, Any] = {
@@ -507,6 +498,22 @@ def save_checkpoint(args: argparse.Namespace, model: nn.Module, step: int, secon
                 "history": history, "phases": phases, "classes": CLASSES,
                 "args": {k: str(v) for k, v in vars(args).items()}},
                args.out / "checkpoint.pt")
+
+
+def whole_record(args: argparse.Namespace, earlier: dict[str, Any], step: int, seconds: float,
+                 history: list[dict[str, float]]
+                 ) -> tuple[int, float, list[dict[str, float]], list[dict[str, Any]]]:
+    """This phase's steps, seconds and loss history added to the earlier phases' (empty
+    ``earlier`` for a run from scratch), and the list of phases with this one last."""
+    phase = phase_record(step, seconds, args.bags, args.lr, args.cls_loss, args.class_weights,
+                         str(args.resume) if args.resume else None)
+    if not earlier:
+        return step, seconds, history, [phase]
+    offset_steps, offset_seconds = earlier["steps"], earlier["seconds"]
+    shifted = [{**row, "step": row["step"] + offset_steps,
+                "seconds": round(row["seconds"] + offset_seconds, 1)} for row in history]
+    return (step + offset_steps, seconds + offset_seconds, [*earlier["history"], *shifted],
+            [*earlier["phases"], phase])
 
 
 def resume_weights(model: Detector, source: Path, store: Store, cfg: AugmentConfig, crop: int,
