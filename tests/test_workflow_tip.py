@@ -365,6 +365,29 @@ def test_an_unreadable_fti_is_logged_and_the_bag_shown_without_tip(log, library,
     assert "could not be read" in skipped["reason"] and skipped["fti_id"]
 
 
+def test_an_unexpected_projection_failure_still_logs_the_decision(log, library, bag,
+                                                                   monkeypatch, caplog):
+    """A bug or resource failure inside the projection must not spend the scheduler's
+    decision silently: the bag is shown without TIP and the chain says why."""
+    import screener.workflow.tip_injection as tip_injection
+
+    def crashing(*args, **kwargs):
+        raise MemoryError("cannot allocate the composite")
+
+    session = session_with(log, library, ALWAYS)
+    monkeypatch.setattr(tip_injection, "project_scan", crashing)
+    session.receive(bag)
+    assert not session.on_screen.tip.projected and session.on_screen.scan is bag.scan
+    (scheduled,) = payloads(log, "tip.scheduled")
+    (skipped,) = payloads(log, "tip.not_projected")
+    assert scheduled["projected"] is True and scheduled["category"] == skipped["category"]
+    assert "MemoryError: cannot allocate the composite" in skipped["reason"]
+    assert "TIP projection failed" in caplog.text
+    session.run_ai()
+    assert session.decide(Decision.CLEAR).trial.was_tip is False
+    assert all(r.ok for r in verify_database(log.engine))
+
+
 def test_a_trial_the_log_could_not_take_is_logged_before_the_next_bag(log, library, bag,
                                                                      monkeypatch):
     from screener.errors import AuditUnavailableError

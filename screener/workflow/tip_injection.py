@@ -29,6 +29,7 @@ by the same rule for its boxes.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -73,6 +74,7 @@ MAX_MARK_SHARE = 0.25
 #: category and profile have more FTIs than that).
 RECENT_FTI_MEMORY = 50
 _PLAN_STREAM = 0x71B
+LOG = logging.getLogger(__name__)
 
 HIT_MESSAGE = ("Fictional threat correctly identified. The TIP image will be removed: "
                "screen the real bag.")
@@ -190,15 +192,29 @@ class TipInjector:
         self._recent: dict[str, deque[str]] = {}
 
     def plan(self, operator: str, scan: Scan) -> TipPlan:
-        """Decide and, if scheduled, project. Never raises for a bag the projector cannot
-        use: the plan then carries the reason and the bag goes through without TIP. With
-        ``settings_from`` (the audit database) a supervisor's latest settings take effect
-        here, at the next bag."""
+        """Decide and, if scheduled, project. Never raises once the scheduler has decided:
+        for a bag the projector cannot use, and for any unexpected failure of the FTI
+        draw or the projection (logged here with its traceback), the plan carries the
+        reason and the bag goes through without TIP, so the decision's ``bag_index``
+        still reaches the chain (``tip.not_projected``). With ``settings_from`` (the audit
+        database) a supervisor's latest settings take effect here, at the next bag."""
         if self.settings_from is not None:
             follow_settings(self.scheduler, self.settings_from)
         decision = self.scheduler.decide(operator)
         if not decision.projected:
             return TipPlan(decision, real=scan, options=self.options)
+        try:
+            return self._project(operator, decision, scan)
+        except Exception as error:  # the decision is spent: it must reach the chain
+            LOG.exception("TIP projection failed for operator %s, bag %d", operator,
+                          decision.bag_index)
+            return TipPlan(decision, failure=f"the TIP projection failed unexpectedly "
+                           f"({type(error).__name__}: {error}); the bag is shown without TIP",
+                           real=scan, options=self.options)
+
+    def _project(self, operator: str, decision: TipDecision, scan: Scan) -> TipPlan:
+        """The plan for a decision to project: an FTI drawn and projected, or the reason
+        none could be."""
         assert decision.category is not None
         rng = np.random.default_rng(np.random.SeedSequence(
             [self.seed, _PLAN_STREAM, _operator_key(operator), decision.bag_index]))
