@@ -12,6 +12,7 @@ import pytest
 
 from screener.accounts.users import Accounts
 from screener.audit.chain import event_hash
+from screener.audit.keys import StationKey
 from screener.audit.log import AuditLog, open_audit_log
 from screener.audit.pins import station_expectations
 from screener.audit.verify import Expectation, StationReport, verify_database
@@ -111,3 +112,18 @@ def verify_home(home: Path) -> StationReport:
     finally:
         engine.dispose()
     return report
+
+
+def forge_site_checkpoint(url: str, key: StationKey) -> None:
+    """A site checkpoint over the current heads, signed by ``key`` and written straight
+    into the database, as someone holding the database and a key of their own would
+    (``make_site_checkpoint`` refuses a key that is not the site's current one)."""
+    from screener.audit.database import create_audit_engine
+    from screener.audit.site import _lock_latest, _sign_heads
+
+    engine = create_audit_engine(url, create=False)
+    try:
+        with engine.begin() as conn:
+            _sign_heads(conn, engine, key, _lock_latest(conn))
+    finally:
+        engine.dispose()

@@ -12,7 +12,7 @@ from screener.audit.database import create_audit_engine, migrate_database
 from screener.audit.keys import StationKey
 from screener.audit.log import open_audit_log
 from screener.audit.roles import RoleError, grant_station, grant_supervisor, revoke, table_rights
-from screener.audit.site import make_site_checkpoint
+from screener.audit.site import make_site_checkpoint, rotate_site_key
 from screener.audit.verify import Fault, verify_database, verify_site
 from screener.errors import AuditUnavailableError, NotAnAuditDatabaseError
 
@@ -90,7 +90,7 @@ def test_a_version_2_database_is_upgraded_in_place(tmp_path, postgres_url):
     engine.dispose()
     with pytest.raises(NotAnAuditDatabaseError, match="screener audit db migrate"):
         create_audit_engine(postgres_url, create=False)
-    assert migrate_database(postgres_url) == [3, 4]
+    assert migrate_database(postgres_url) == [3, 4, 5]
     _fill(tmp_path, postgres_url, "lane-1", 5)
     engine = create_audit_engine(postgres_url, create=False)
     make_site_checkpoint(engine, StationKey.generate())
@@ -101,9 +101,13 @@ def test_a_version_2_database_is_upgraded_in_place(tmp_path, postgres_url):
 def test_site_checkpoints_are_append_only_on_postgres(tmp_path, postgres_url):
     _fill(tmp_path, postgres_url, "lane-1", 3)
     engine = create_audit_engine(postgres_url, create=False)
-    make_site_checkpoint(engine, StationKey.generate())
+    key = StationKey.generate()
+    make_site_checkpoint(engine, key)
+    rotate_site_key(engine, key, StationKey.generate())
     for statement in ("UPDATE site_checkpoints SET root = 'x'", "DELETE FROM site_checkpoints",
-                      "TRUNCATE site_checkpoints"):
+                      "TRUNCATE site_checkpoints", "DELETE FROM site_key_rotations",
+                      "UPDATE site_key_rotations SET acceptance = 'x'",
+                      "TRUNCATE site_key_rotations"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.exec_driver_sql(statement)
     engine.dispose()
@@ -143,7 +147,8 @@ def test_a_station_role_appends_but_cannot_change_a_row(tmp_path, postgres_url, 
     grant_station(admin, role, ["lane-1"])
     assert table_rights(admin, role) == {
         "events": ["SELECT", "INSERT"], "checkpoints": ["SELECT", "INSERT"],
-        "schema_migrations": ["SELECT"], "site_checkpoints": ["SELECT"]}
+        "schema_migrations": ["SELECT"], "site_checkpoints": ["SELECT"],
+        "site_key_rotations": ["SELECT"]}
     # appends work as the role, and the chain still verifies
     log = open_audit_log(tmp_path / "lane-1", "lane-1", url=role_url, checkpoint_every=4)
     for i in range(6):
@@ -205,12 +210,16 @@ def test_a_supervisor_role_reads_and_signs_the_site_only(tmp_path, postgres_url,
     role, role_url = postgres_role("sup")
     admin = create_audit_engine(postgres_url, create=False)
     grant_supervisor(admin, role)
-    assert table_rights(admin, role)["site_checkpoints"] == ["SELECT", "INSERT"]
-    assert table_rights(admin, role)["events"] == ["SELECT"]
+    rights = table_rights(admin, role)
+    assert rights["site_checkpoints"] == rights["site_key_rotations"] == ["SELECT", "INSERT"]
+    assert rights["events"] == ["SELECT"]
     admin.dispose()
     supervisor = create_audit_engine(role_url, create=False)
-    assert make_site_checkpoint(supervisor, StationKey.generate()).number == 1
-    assert verify_site(supervisor).ok
+    key = StationKey.generate()
+    assert make_site_checkpoint(supervisor, key).number == 1
+    _, first_by_new = rotate_site_key(supervisor, key, StationKey.generate())
+    assert first_by_new.number == 2
+    assert verify_site(supervisor).ok and verify_site(supervisor).site.key_rotations == 1
     with pytest.raises(DBAPIError, match="permission denied"), supervisor.begin() as conn:
         conn.exec_driver_sql("DELETE FROM site_checkpoints")
     supervisor.dispose()
@@ -237,7 +246,8 @@ def test_revoke_takes_every_right(postgres_url, postgres_role):
     grant_station(admin, role, ["lane-1"])
     revoke(admin, role)
     assert table_rights(admin, role) == {t: [] for t in (
-        "events", "checkpoints", "schema_migrations", "site_checkpoints")}
+        "events", "checkpoints", "schema_migrations", "site_checkpoints",
+        "site_key_rotations")}
     admin.dispose()
 
 

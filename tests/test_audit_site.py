@@ -10,7 +10,7 @@ import json
 import sqlite3
 
 import pytest
-from audit_helpers import attacker
+from audit_helpers import attacker, forge_site_checkpoint
 
 from screener.audit.canonical import canonical_json
 from screener.audit.chain import (
@@ -251,8 +251,10 @@ def test_a_bad_site_signature_is_caught(site):
 def test_a_site_checkpoint_by_another_key_is_caught(site):
     url, key, _ = site
     engine = create_audit_engine(url, create=False)
-    make_site_checkpoint(engine, StationKey.generate())
+    with pytest.raises(SiteCheckpointError, match="is not the site's current key"):
+        make_site_checkpoint(engine, StationKey.generate())  # refused at the source
     engine.dispose()
+    forge_site_checkpoint(url, StationKey.generate())
     result = _verify(url)  # not pinned: every one must share site checkpoint 1's key
     assert [(f.number, f.fault) for f in result.site.findings] == [(2, Fault.SITE_KEY)]
     other = _verify(url, SiteExpectation(fingerprint="ab" * 32))

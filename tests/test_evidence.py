@@ -964,3 +964,84 @@ def test_a_site_key_other_than_the_expected_one_is_named(site_made, made, isolat
                                         "--site-fingerprint", "xyz")
     assert code == 2 and stdout == "" and "--site-fingerprint 'xyz'" in stderr
     assert len(stderr.splitlines()) == 1
+
+
+# ---------------------------------------------------------------------- site key rotation
+@pytest.fixture(scope="module")
+def site_rotated(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """Two stations; site checkpoint 1 by key A, then A hands over to B (site checkpoint
+    2 by B); one bundle of scan a exported after that: its events are covered by site
+    checkpoint 1, signed by A, while the site now pins B."""
+    from screener.audit.database import create_audit_engine
+    from screener.audit.site import rotate_site_key
+
+    root = tmp_path_factory.mktemp("site-rotated")
+    chain = populate(root / "home")
+    home = chain.home
+    _other_station(home, chain.a, extra=3)
+    chain.old_key, chain.new_key = StationKey.generate(), StationKey.generate()
+    chain.station_key = load_key(key_path(home, STATION))
+    _site_checkpoint(home, chain.old_key)
+    engine = create_audit_engine(f"sqlite:///{home / 'audit.sqlite'}", create=False)
+    try:
+        chain.rotation, _ = rotate_site_key(engine, chain.old_key, chain.new_key)
+    finally:
+        engine.dispose()
+    chain.bundle = root / f"{BAG}.zip"
+    export_scan(home, chain.a, chain.bundle)
+    return chain
+
+
+def test_a_bundle_signed_before_a_site_key_rotation_verifies_against_the_new_key(
+        site_rotated, isolated_cli):
+    old, new = site_rotated.old_key.fingerprint, site_rotated.new_key.fingerprint
+    doc = _site_doc(site_rotated.bundle)
+    assert [cp["key_fingerprint"] for cp in doc["site_checkpoints"]] == [old]
+    assert [r["new_fingerprint"] for r in doc["key_rotations"]] == [new]
+    for pinned in (new, old):
+        code, stdout, _ = isolated_cli("evidence", "verify", site_rotated.bundle,
+                                       "--site-fingerprint", pinned)
+        assert code == 0, stdout
+        assert ("(the expected site key (--site-fingerprint), through 1 site key "
+                "rotation(s) signed by both keys)") in stdout
+    code, stdout, _ = isolated_cli("evidence", "verify", site_rotated.bundle,
+                                   "--site-fingerprint", "ab" * 32)
+    assert code == 1 and "not by the expected site key" in stdout
+
+
+def _forged_rotation(site_rotated, tmp_path: Path, edit) -> Path:
+    files = members(site_rotated.bundle)
+    doc = json.loads(files[SITE])
+    edit(doc)
+    files[SITE] = json.dumps(doc, indent=1).encode()
+    return write_members(tmp_path / "t.zip", reseal(files, key=site_rotated.station_key))
+
+
+def test_a_bundle_whose_rotation_was_forged_or_dropped_fails_against_the_new_key(
+        site_rotated, tmp_path, isolated_cli):
+    """Resealed and re-signed with the station key, as a forger holding it would: only
+    the rotation's own signatures and the pinned key can tell."""
+    old, new = site_rotated.old_key.fingerprint, site_rotated.new_key.fingerprint
+    expected_problem = (f"site checkpoint 1: signed by site key {display_fingerprint(old)}, "
+                        f"not by the expected site key {display_fingerprint(new)}")
+
+    def flip_acceptance(doc: dict) -> None:
+        rotation = doc["key_rotations"][0]
+        rotation["acceptance"] = _flip_hex(rotation["acceptance"], 4)
+
+    forged = _forged_rotation(site_rotated, tmp_path, flip_acceptance)
+    code, stdout, _ = isolated_cli("evidence", "verify", forged, "--site-fingerprint", new)
+    assert code == 1
+    assert ("data/site-checkpoints.json: site key rotation 1: its acceptance does not "
+            "verify with the new key") in stdout
+    assert expected_problem in stdout
+    dropped = _forged_rotation(site_rotated, tmp_path, lambda doc: doc.pop("key_rotations"))
+    code, stdout, _ = isolated_cli("evidence", "verify", dropped, "--site-fingerprint", new)
+    assert code == 1 and expected_problem in stdout
+    code, stdout, _ = isolated_cli("evidence", "verify", dropped, "--site-fingerprint", old)
+    assert code == 0, stdout  # pinned to A, A's own checkpoint needs no rotation
+    broken = _forged_rotation(site_rotated, tmp_path,
+                              lambda doc: doc["key_rotations"][0].pop("endorsement"))
+    code, stdout, _ = verify_cli(isolated_cli, broken)
+    assert code == 1
+    assert "data/site-checkpoints.json: key rotation entry 1 has no 'endorsement'" in stdout

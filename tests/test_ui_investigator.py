@@ -171,6 +171,11 @@ def test_form_times_and_summaries():
                                                           "fti_id": "fti-9"}}),
                         None, None, "0" * 64, "1" * 64)
     assert summarise(event) == "SUSPECT · 1 mark(s) · 2100 ms · TIP fti-9"
+    handed = EventRecord("s", 5, "2026-03-03T08:01:00.000000Z", "chief", "admin",
+                         "site.key_rotated",
+                         json.dumps({"rotation": 1, "fingerprint": "ab12" * 16}),
+                         None, None, "1" * 64, "2" * 64)
+    assert summarise(handed) == "site key handed over to ab12 ab12 ab12 ab12"
 
 
 # ---------------------------------------------------------------------- chain

@@ -70,6 +70,13 @@ def _users(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[Base.metadata.tables["users"]])
 
 
+def _site_key_rotations(conn: Connection) -> None:
+    """The site key rotation table (each endorsed by the old key and accepted by the new),
+    append-only like the others."""
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables["site_key_rotations"]])
+    _refuse_changes(conn, ("site_key_rotations",))
+
+
 # A migration, once released, never changes: a new need is a new migration.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "events and checkpoints tables", _create_tables),
@@ -77,6 +84,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "site checkpoints table (signed Merkle root over station heads)",
               _site_checkpoints),
     Migration(4, "operator accounts table", _users),
+    Migration(5, "site key rotations table (endorsed by the old key, accepted by the new)",
+              _site_key_rotations),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

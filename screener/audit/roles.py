@@ -9,7 +9,8 @@ append needs (docs/audit.md, "Multi-station sites"):
   lets it insert only rows of the stations it was granted, so a station cannot append to
   another station's chain either.
 * **supervisor role**: ``SELECT`` on the audit tables and ``INSERT`` on
-  ``site_checkpoints`` only (reports, search, verification and site checkpoints).
+  ``site_checkpoints`` and ``site_key_rotations`` only (reports, search, verification,
+  site checkpoints and site key rotation).
 * both: ``SELECT``, ``INSERT`` and ``UPDATE`` (never ``DELETE``) on ``users``, the operator
   accounts: a login counts failed attempts and lockouts in place, and an administrator
   at any station manages accounts. Every such change is also a chain event.
@@ -29,7 +30,7 @@ from sqlalchemy import Connection, Engine, text
 from screener.audit.database import engine_label, translated_errors
 from screener.audit.keys import check_station_name
 from screener.audit.migrations import check_schema
-from screener.audit.schema import ACCOUNT_TABLES, APPEND_ONLY_TABLES, EVENT_TABLES
+from screener.audit.schema import ACCOUNT_TABLES, APPEND_ONLY_TABLES, EVENT_TABLES, SITE_TABLES
 from screener.errors import AuditError
 
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,39}")
@@ -118,12 +119,13 @@ def grant_station(engine: Engine, role: str, stations: Sequence[str], *,
 
 
 def grant_supervisor(engine: Engine, role: str, *, password: str | None = None) -> None:
-    """Make ``role`` a supervisor role: read everything, write site checkpoints only."""
+    """Make ``role`` a supervisor role: read everything, write site checkpoints and site
+    key rotations only."""
     _postgresql(engine)
     check_role_name(role)
     with translated_errors(engine_label(engine)), engine.begin() as conn:
         quoted = _prepare(conn, role, password)
-        conn.exec_driver_sql(f"GRANT INSERT ON site_checkpoints TO {quoted}")
+        conn.exec_driver_sql(f"GRANT INSERT ON {', '.join(SITE_TABLES)} TO {quoted}")
         _check_restricted(conn, role)
 
 

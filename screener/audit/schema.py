@@ -87,6 +87,25 @@ class SiteCheckpoint(Base):
     signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
 
 
+class SiteKeyRotation(Base):
+    """The site key handed over to a new one: signed by the key it replaces (endorsement)
+    and by the new key (acceptance), so that trust in either carries to the other
+    (docs/audit.md, "Site key rotation"). Numbered from 1; ``first_checkpoint`` is the
+    number of the first site checkpoint the new key signs."""
+
+    __tablename__ = "site_key_rotations"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time_utc: Mapped[str] = mapped_column(String(32))
+    first_checkpoint: Mapped[int] = mapped_column(Integer)
+    old_fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    old_public_key: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    new_fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    new_public_key: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    endorsement: Mapped[str] = mapped_column(String(128))  # Ed25519 by the old key, hex
+    acceptance: Mapped[str] = mapped_column(String(128))  # Ed25519 by the new key, hex
+
+
 class User(Base):
     """An operator account (:mod:`screener.accounts.users`). Unlike the audit tables it
     changes (failed attempts, lockouts, passwords): what happens to it is logged as chain
@@ -106,6 +125,9 @@ class User(Base):
     demo: Mapped[bool] = mapped_column(Boolean)
 
 
-APPEND_ONLY_TABLES = ("events", "checkpoints", "schema_migrations", "site_checkpoints")
+APPEND_ONLY_TABLES = ("events", "checkpoints", "schema_migrations", "site_checkpoints",
+                      "site_key_rotations")
+#: What a supervisor's database role may append to (docs/audit.md).
+SITE_TABLES = ("site_checkpoints", "site_key_rotations")
 ACCOUNT_TABLES = ("users",)  # changed in place by every station and supervisor login
 EVENT_TABLES = ("events", "checkpoints")  # what a station writes (docs/audit.md)

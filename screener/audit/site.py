@@ -39,8 +39,13 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from screener.audit.canonical import canonical_json, canonical_text
 from screener.audit.chain import utc_now
 from screener.audit.database import engine_label, translated_errors
-from screener.audit.keys import StationKey
-from screener.audit.schema import Event, SiteCheckpoint
+from screener.audit.keys import StationKey, display_fingerprint
+from screener.audit.schema import Event, SiteCheckpoint, SiteKeyRotation
+from screener.audit.site_keys import (
+    SiteKeyRotationRecord,
+    rotation_message,
+    site_key_rotations,
+)
 from screener.errors import AuditError
 
 SITE_DOMAIN = b"screener-site-checkpoint-v1\n"
@@ -200,38 +205,103 @@ def station_heads(conn: Connection) -> list[SiteHead]:
 
 def make_site_checkpoint(engine: Engine, key: StationKey) -> SiteCheckpointRecord:
     """Sign every station's current head with the site key and record it (the next
-    number). Refuses when a station's chain no longer holds the head the previous site
-    checkpoint recorded: run ``screener audit verify`` to see what happened."""
-    def work(conn: Connection) -> SiteCheckpointRecord:
-        if conn.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('screener-site'))"))
-        previous = conn.execute(select(SiteCheckpoint.__table__)
-                                .order_by(SiteCheckpoint.number.desc()).limit(1)).first()
-        heads = station_heads(conn)
-        if not heads:
-            raise SiteCheckpointError(f"{engine_label(engine)}: no station has written an "
-                                      "event yet; nothing to sign")
-        last = None if previous is None else _record(previous)
-        if last is not None:
-            _check_extends(conn, last, heads)
-        fields: dict[str, Any] = {
-            "number": 1 if last is None else last.number + 1, "time_utc": utc_now(),
-            "previous": NO_PREVIOUS if last is None else last.digest(),
-            "root": merkle_root(heads), "stations": len(heads),
-            "key_fingerprint": key.fingerprint}
-        record = SiteCheckpointRecord(
-            fields["number"], fields["time_utc"], fields["previous"], fields["root"],
-            tuple(heads), key.fingerprint, key.public_hex, key.sign(site_message(fields)))
-        conn.execute(insert(SiteCheckpoint).values(
-            number=record.number, time_utc=record.time_utc, previous=record.previous,
-            root=record.root, stations=len(heads),
-            heads=canonical_text([h.as_dict() for h in heads], "heads"),
-            key_fingerprint=record.key_fingerprint, public_key=record.public_key,
-            signature=record.signature))
-        return record
-
+    number). Refuses when ``key`` is not the site's current key (the key of the latest
+    site checkpoint, or the one a rotation handed over to), and when a station's chain no
+    longer holds the head the previous site checkpoint recorded: run ``screener audit
+    verify`` to see what happened."""
     with translated_errors(engine_label(engine)), engine.begin() as conn:
-        return work(conn)
+        last = _lock_latest(conn)
+        current = current_site_key(conn, last)
+        if current is not None and key.fingerprint != current:
+            given = display_fingerprint(key.fingerprint)
+            raise SiteCheckpointError(
+                f"{engine_label(engine)}: the site key given ({given}) is not the site's "
+                f"current key ({display_fingerprint(current)}); sign with that key, or hand "
+                "over to a new one with 'screener audit site-key rotate'")
+        return _sign_heads(conn, engine, key, last)
+
+
+def rotate_site_key(engine: Engine, old: StationKey, new: StationKey
+                    ) -> tuple[SiteKeyRotationRecord, SiteCheckpointRecord]:  # fmt: skip
+    """Hand the site over from ``old`` (the current site key) to ``new``: record the
+    rotation, signed by both, and the first site checkpoint by ``new`` (the next number)
+    in one transaction. Refused before the first site checkpoint (the key has signed
+    nothing: replace its file) and when ``old`` is not the current key."""
+    with translated_errors(engine_label(engine)), engine.begin() as conn:
+        last = _lock_latest(conn)
+        if last is None:
+            raise SiteCheckpointError(f"{engine_label(engine)}: no site checkpoint yet, so the "
+                                      "site key has signed nothing: replace its file instead")
+        current = current_site_key(conn, last)
+        if old.fingerprint != current:
+            raise SiteCheckpointError(
+                f"{engine_label(engine)}: the site key file holds key "
+                f"{display_fingerprint(old.fingerprint)}, but the site's current key is "
+                f"{display_fingerprint(current or '')}: only the current key can hand over")
+        if new.fingerprint == old.fingerprint:
+            raise SiteCheckpointError("the new site key is the old one")
+        rotations = site_key_rotations(conn)
+        fields: dict[str, Any] = {
+            "number": len(rotations) + 1, "time_utc": utc_now(),
+            "first_checkpoint": last.number + 1,
+            "old_fingerprint": old.fingerprint, "old_public_key": old.public_hex,
+            "new_fingerprint": new.fingerprint, "new_public_key": new.public_hex}
+        message = rotation_message(fields)
+        rotation = SiteKeyRotationRecord(**fields, endorsement=old.sign(message),
+                                         acceptance=new.sign(message))
+        conn.execute(insert(SiteKeyRotation).values(**rotation.as_dict()))
+        return rotation, _sign_heads(conn, engine, new, last)
+
+
+def current_site_key(conn: Connection, last: SiteCheckpointRecord | None) -> str | None:
+    """The fingerprint of the key that must sign the next site checkpoint: the latest
+    one's key, or the new key of a rotation recorded after it; None before the first."""
+    rotations = site_key_rotations(conn)
+    if rotations and (last is None or rotations[-1].first_checkpoint > last.number):
+        return rotations[-1].new_fingerprint
+    return None if last is None else last.key_fingerprint
+
+
+def current_site_key_of(engine: Engine) -> str | None:
+    """:func:`current_site_key` of the database (None before the first site checkpoint)."""
+    with translated_errors(engine_label(engine)), engine.connect() as conn:
+        records = site_checkpoints(conn)
+        return current_site_key(conn, records[-1] if records else None)
+
+
+def _lock_latest(conn: Connection) -> SiteCheckpointRecord | None:
+    """Serialise site signing (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE
+    already does) and return the latest site checkpoint."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('screener-site'))"))
+    previous = conn.execute(select(SiteCheckpoint.__table__)
+                            .order_by(SiteCheckpoint.number.desc()).limit(1)).first()
+    return None if previous is None else _record(previous)
+
+
+def _sign_heads(conn: Connection, engine: Engine, key: StationKey,
+                last: SiteCheckpointRecord | None) -> SiteCheckpointRecord:
+    heads = station_heads(conn)
+    if not heads:
+        raise SiteCheckpointError(f"{engine_label(engine)}: no station has written an "
+                                  "event yet; nothing to sign")
+    if last is not None:
+        _check_extends(conn, last, heads)
+    fields: dict[str, Any] = {
+        "number": 1 if last is None else last.number + 1, "time_utc": utc_now(),
+        "previous": NO_PREVIOUS if last is None else last.digest(),
+        "root": merkle_root(heads), "stations": len(heads),
+        "key_fingerprint": key.fingerprint}
+    record = SiteCheckpointRecord(
+        fields["number"], fields["time_utc"], fields["previous"], fields["root"],
+        tuple(heads), key.fingerprint, key.public_hex, key.sign(site_message(fields)))
+    conn.execute(insert(SiteCheckpoint).values(
+        number=record.number, time_utc=record.time_utc, previous=record.previous,
+        root=record.root, stations=len(heads),
+        heads=canonical_text([h.as_dict() for h in heads], "heads"),
+        key_fingerprint=record.key_fingerprint, public_key=record.public_key,
+        signature=record.signature))
+    return record
 
 
 def _check_extends(conn: Connection, last: SiteCheckpointRecord,

@@ -35,6 +35,12 @@ from screener.audit.site import (
     merkle_root,
     site_checkpoints,
 )
+from screener.audit.site_keys import (
+    KeySchedule,
+    SiteKeyRotationRecord,
+    key_schedule,
+    site_key_rotations,
+)
 
 BATCH = 20_000
 
@@ -147,6 +153,7 @@ class SiteReport:
     latest: SiteCheckpointRecord | None = None
     key_fingerprints: list[str] = field(default_factory=list)
     findings: list[SiteFinding] = field(default_factory=list)
+    key_rotations: int = 0
 
     @property
     def ok(self) -> bool:
@@ -159,6 +166,7 @@ class SiteReport:
                     "number": latest.number, "time_utc": latest.time_utc,
                     "stations": len(latest.heads), "root": latest.root},
                 "key_fingerprints": self.key_fingerprints,
+                "key_rotations": self.key_rotations,
                 "findings": [f.as_dict() for f in self.findings]}
 
 
@@ -202,7 +210,8 @@ def verify_site(engine: Engine, expectations: dict[str, Expectation] | None = No
     where = engine_label(engine)
     with translated_errors(where), engine.connect() as conn:
         site_report, trusted = check_site_checkpoints(site_checkpoints(conn),
-                                                      site or SiteExpectation())
+                                                      site or SiteExpectation(),
+                                                      site_key_rotations(conn))
         heads: dict[str, list[tuple[int, SiteHead]]] = {}
         for record in trusted:
             for head in record.heads:
@@ -459,15 +468,23 @@ def _check_expectation(station: str, expected: Expectation, walk: _Walk, head_se
 
 
 # ---------------------------------------------------------------------- site checkpoints
-def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteExpectation
+def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteExpectation,
+                           rotations: Sequence[SiteKeyRotationRecord] = ()
                            ) -> tuple[SiteReport, list[SiteCheckpointRecord]]:  # fmt: skip
     """Check the site checkpoints as a chain of their own: numbered from 1 without a gap,
-    each naming its predecessor, each signed by the site key over the root its heads
-    give. Returns the report and the checkpoints whose heads can be trusted (with the
-    file copy's, when it is sound and the database lost it)."""
-    report = SiteReport(checkpoints=len(records), latest=records[-1] if records else None)
-    pinned = expected.fingerprint
-    site_key = pinned or (records[0].key_fingerprint if records else None)
+    each naming its predecessor, each signed over the root its heads give by the site key
+    of its number (site checkpoint 1's key, then each rotation's new key: see
+    :func:`~screener.audit.site_keys.key_schedule`). A pinned fingerprint must be one of
+    those keys. Returns the report and the checkpoints whose heads can be trusted (with
+    the file copy's, when it is sound and the database lost it)."""
+    report = SiteReport(checkpoints=len(records), latest=records[-1] if records else None,
+                        key_rotations=len(rotations))
+    schedule, broken = key_schedule(records[0].key_fingerprint if records else None,
+                                    list(rotations))
+    if broken is not None:
+        report.findings.append(SiteFinding(broken.first_checkpoint, Fault.SITE_KEY,
+                                           str(broken)))
+    keys = _KeyRule(schedule, expected.fingerprint)
     trusted: list[SiteCheckpointRecord] = []
     previous: SiteCheckpointRecord | None = None
     for record in records:
@@ -476,7 +493,7 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
         link = _site_link(record, previous)
         if link is not None:  # one missing before it does not make its own heads false
             report.findings.append(link)
-        sound = _site_sound(record, site_key, pinned)
+        sound = _site_sound(record, keys)
         if sound is not None:
             report.findings.append(sound)
         else:
@@ -485,7 +502,7 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
     anchor = expected.anchor
     if anchor is not None:
         stored = next((r for r in records if r.number == anchor.number), None)
-        finding = _site_sound(anchor, site_key, pinned)
+        finding = _site_sound(anchor, keys)
         if finding is not None:
             report.findings.append(SiteFinding(anchor.number, finding.fault,
                                                f"the site checkpoint file: {finding.detail}"))
@@ -496,6 +513,25 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
                 f"in the site checkpoint file, {gone} the database"))
             trusted.append(anchor)
     return report, trusted
+
+
+@dataclass(frozen=True)
+class _KeyRule:
+    """Which key each site checkpoint needs: the schedule's, unless a pinned fingerprint
+    is none of the schedule's keys (then the pinned one, which nothing can then match
+    after a rotation: the whole chain of keys is foreign)."""
+
+    schedule: KeySchedule
+    pinned: str | None
+
+    def expected(self, number: int) -> tuple[str | None, str]:
+        if self.pinned is not None and self.pinned not in self.schedule.keys:
+            return self.pinned, "the site key pinned for this check"
+        key = self.schedule.key_for(number)
+        if key == self.schedule.first_key:
+            return key, ("the site key pinned for this check" if key == self.pinned
+                         else "site checkpoint 1's key")
+        return key, "the key the site key rotations hand over to for it"
 
 
 def _site_link(record: SiteCheckpointRecord,
@@ -513,8 +549,7 @@ def _site_link(record: SiteCheckpointRecord,
     return None
 
 
-def _site_sound(record: SiteCheckpointRecord, site_key: str | None,
-                pinned: str | None) -> SiteFinding | None:
+def _site_sound(record: SiteCheckpointRecord, keys: _KeyRule) -> SiteFinding | None:
     number = record.number
     try:
         key_named = fingerprint(bytes.fromhex(record.public_key)) == record.key_fingerprint
@@ -524,8 +559,8 @@ def _site_sound(record: SiteCheckpointRecord, site_key: str | None,
                                             record.signature):
         return SiteFinding(number, Fault.SITE_SIGNATURE, "its signature does not verify "
                            "with the key it names")
+    site_key, whose = keys.expected(number)
     if site_key is not None and record.key_fingerprint != site_key:
-        whose = "the site key pinned for this check" if pinned else "site checkpoint 1's key"
         return SiteFinding(number, Fault.SITE_KEY,
                            f"signed by key {record.key_fingerprint[:16]}..., not by {whose} "
                            f"({site_key[:16]}...)")

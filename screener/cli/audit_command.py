@@ -1,6 +1,7 @@
-"""``screener audit verify|key|checkpoint|site-checkpoint|db``: check the chains, show or
-rotate the station key, sign the head now, sign every station's head with the site key,
-and set up a site database (migrations, station and supervisor roles).
+"""``screener audit verify|key|checkpoint|site-checkpoint|site-key|db``: check the chains,
+show or rotate the station key, sign the head now, sign every station's head with the site
+key, show or hand over the site key, and set up a site database (migrations, station and
+supervisor roles).
 
 ``verify`` exits 0 when every chain and site checkpoint is intact, 1 on tampering (naming
 the first bad seq and the kind of fault per station, and each bad site checkpoint), 2 when
@@ -39,6 +40,7 @@ from screener.audit.roles import (
 )
 from screener.audit.site import (
     SiteCheckpointError,
+    current_site_key_of,
     make_site_checkpoint,
     read_site_anchor,
     site_anchor_path,
@@ -55,7 +57,7 @@ from screener.cli.acting import acting_as, acting_user, add_acting_arguments
 from screener.cli.search_command import register_search
 from screener.config import Settings
 from screener.workflow.roles import Action
-from screener.workflow.station_keys import rotate_station_key
+from screener.workflow.station_keys import hand_over_site_key, rotate_station_key
 
 EXIT_INTACT = 0
 EXIT_TAMPERED = 1
@@ -94,6 +96,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     site.add_argument("--site-key", type=Path, metavar="PEM", help="the site's Ed25519 key "
                       "(default: <home>/keys/site/site.ed25519.pem, made on first use)")
     site.set_defaults(run=run_site_checkpoint)
+    site_key = actions.add_parser(
+        "site-key", help="show the site key, or hand it over to a new key (the rotation is "
+        "signed by both keys and the new key signs a site checkpoint at once)")
+    site_key.add_argument("site_key_action", choices=("show", "rotate"))
+    site_key.add_argument("--site-key", type=Path, metavar="PEM", help="the site's Ed25519 "
+                          "key (default: <home>/keys/site/site.ed25519.pem)")
+    add_acting_arguments(site_key, "the administrator who hands the site key over (rotate "
+                         "only)", required=False)
+    site_key.set_defaults(run=run_site_key)
     db = actions.add_parser(
         "db", help="set up a site database on PostgreSQL: migrate it, grant station and "
         "supervisor roles (run as the database owner)")
@@ -169,6 +180,8 @@ def _site_lines(report: SiteReport, expected: SiteExpectation) -> list[str]:
         summary = (f"{report.checkpoints} site checkpoint(s), latest {latest.number} at "
                    f"{latest.time_utc} over {len(latest.heads)} station(s), root "
                    f"{latest.root[:16]}..., key {keys}")
+        if report.key_rotations:
+            summary += f", {report.key_rotations} key rotation(s)"
     if expected.fingerprint is None and latest is not None:
         summary += " (site key not pinned: compare it, or pass --site-fingerprint)"
     if report.ok:
@@ -253,6 +266,50 @@ def run_site_checkpoint(args: argparse.Namespace) -> int:
     print(f"  full: {key.fingerprint}")
     print(f"kept outside the database in {anchor}; copy it off this machine too")
     return 0
+
+
+def run_site_key(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    key_file: Path = args.site_key or site_key_path(settings.home)
+    if args.site_key_action == "show":
+        key = load_key(key_file)
+        engine = create_audit_engine(settings.audit_url, create=False)
+        try:
+            current = current_site_key_of(engine)
+        finally:
+            engine.dispose()
+        _print_site_key("site key file", key.fingerprint)
+        if current is None:
+            print("the site database has no site checkpoint yet")
+        elif current != key.fingerprint:
+            _print_site_key("the site's current key is another one", current)
+        return 0
+    acting_user(args, Action.MANAGE_KEYS)  # before opening anything
+    load_key(key_file)  # a missing or unreadable key file is refused before the login
+    log = open_audit_log(settings.home, settings.station, url=settings.audit_db or None,
+                         checkpoint_every=settings.checkpoint_every)
+    reason = "site key not rotated"
+    try:
+        with acting_as(log, args, Action.MANAGE_KEYS,
+                       subject="hand the site key over to a new key") as admin:
+            rotation = hand_over_site_key(log, key_file, admin)
+        reason = "site key rotated"
+    finally:
+        log.close(reason)
+    anchor = site_anchor_path(settings.home)
+    write_site_anchor(anchor, rotation.checkpoint)
+    print(f"site key rotation {rotation.record.number}: site checkpoint "
+          f"{rotation.checkpoint.number} is the first signed by the new key")
+    print(f"old key kept as {rotation.retired}")
+    _print_site_key("new site key", rotation.record.new_fingerprint)
+    print("pin the new fingerprint where the old one was pinned; checks pinned to the old "
+          "one still hold (the rotation is signed by both keys)")
+    return 0
+
+
+def _print_site_key(what: str, key_fingerprint: str) -> None:
+    print(f"{what}: fingerprint {display_fingerprint(key_fingerprint)}")
+    print(f"  full: {key_fingerprint}")
 
 
 def run_db(args: argparse.Namespace) -> int:

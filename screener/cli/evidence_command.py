@@ -155,8 +155,11 @@ def site_lines(site: dict[str, Any]) -> list[str]:
         keys = ", ".join(display_fingerprint(f) for f in site.get("key_fingerprints") or [])
         pin = ("the expected site key (--site-fingerprint)" if site.get("pinned") else
                "compare with the site's published fingerprint, or pass --site-fingerprint")
+        rotations = site.get("key_rotations") or 0
+        handed = (f", through {rotations} site key rotation(s) signed by both keys"
+                  if rotations else "")
         lines = [f"  site checkpoints: {', '.join(map(str, numbers))}, signed by site key "
-                 f"{keys} ({pin})"]
+                 f"{keys} ({pin}{handed})"]
     for station, found in sorted((site.get("stations") or {}).items()):
         text = f"    station {station}: "
         covered = found["covered_by"]

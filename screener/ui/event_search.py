@@ -51,6 +51,7 @@ from screener.ui.widgets import (
 )
 from screener.workflow import session
 from screener.workflow.roles import KIND_AUTH_DENIED
+from screener.workflow.station_keys import KIND_SITE_KEY_ROTATED
 
 #: Event kinds offered in the form (any other can be typed).
 KNOWN_KINDS: tuple[str, ...] = (
@@ -61,6 +62,7 @@ KNOWN_KINDS: tuple[str, ...] = (
     users.KIND_LOGIN,
     users.KIND_LOGIN_FAILED, users.KIND_LOCKED, users.KIND_LOGOUT, users.KIND_USER_CREATED,
     users.KIND_USER_CHANGED, KIND_AUTH_DENIED, KIND_GENESIS, KIND_KEY_ROTATED,
+    KIND_SITE_KEY_ROTATED,
 )
 ANY = "Any"
 _STORED_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -152,9 +154,10 @@ def summarise(event: EventRecord, width: int = 140) -> str:
     elif kind == session.KIND_SESSION_ENDED:
         text = f"{_number(payload.get('bags_decided'))} bag(s) decided, " \
                f"{_number(payload.get('rescreens'))} re-screen(s) · {payload.get('reason')}"
-    elif kind in (KIND_GENESIS, KIND_KEY_ROTATED):
+    elif kind in (KIND_GENESIS, KIND_KEY_ROTATED, KIND_SITE_KEY_ROTATED):
         value = str(payload.get("fingerprint", ""))
-        text = ("chain created, key " if kind == KIND_GENESIS else "key rotated to ") + \
+        text = {KIND_GENESIS: "chain created, key ", KIND_KEY_ROTATED: "key rotated to ",
+                KIND_SITE_KEY_ROTATED: "site key handed over to "}[kind] + \
             " ".join(value[i:i + 4] for i in range(0, 16, 4))
     elif kind == "tip.outcome":
         text = f"{str(payload.get('outcome', '?')).replace('_', ' ')} · {payload.get('fti_id')}"

@@ -1,11 +1,12 @@
-"""An administrator's actions on the station's signing key: rotate it and sign a checkpoint
-now. The workstation's admin view and ``screener audit key rotate`` both come here, and
-the guard refuses (and logs) anyone without ``keys.manage``.
+"""An administrator's actions on the signing keys: rotate the station's key, sign a
+checkpoint now, and hand the site key over to a new one. The workstation's admin view,
+``screener audit key rotate`` and ``screener audit site-key rotate`` come here, and the
+guard refuses (and logs) anyone without ``keys.manage``.
 
-Rotation writes the new key file aside first, then the chain records the rotation
-(endorsed and checkpointed by the outgoing key), then the old file is kept as
-``*.retired-<fingerprint>`` and the new one takes its place: there is never a chain
-naming a key whose file is missing.
+Rotation writes the new key file aside first, then the database records the rotation
+(endorsed by the outgoing key), then the old file is kept as ``*.retired-<fingerprint>``
+and the new one takes its place: there is never a chain naming a key whose file is
+missing. (Should the process stop between the two, the new key is in ``*.new``.)
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from screener.audit.chain import CheckpointRecord, EventRecord
-from screener.audit.keys import StationKey, key_path, save_key
+from screener.audit.keys import StationKey, key_path, load_key, save_key
 from screener.audit.log import AuditLog
+from screener.audit.site import SiteCheckpointRecord, rotate_site_key
+from screener.audit.site_keys import SiteKeyRotationRecord
 from screener.workflow.roles import Action, Guard
 from screener.workflow.session import Operator
 
 MANUAL_REASON = "manual checkpoint"
+KIND_SITE_KEY_ROTATED = "site.key_rotated"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,36 @@ def rotate_station_key(log: AuditLog, home: Path, operator: Operator) -> Rotatio
     path.rename(retired)
     pending.rename(path)
     return Rotation(old, new_key.fingerprint, retired, event)
+
+
+@dataclass(frozen=True)
+class SiteRotation:
+    record: SiteKeyRotationRecord
+    checkpoint: SiteCheckpointRecord  # the new key's first site checkpoint
+    retired: Path
+    event: EventRecord
+
+
+def hand_over_site_key(log: AuditLog, key_file: Path, operator: Operator) -> SiteRotation:
+    """Hand the site key in ``key_file`` over to a new key: the rotation (signed by both
+    keys) and the new key's first site checkpoint go into the site database (the log's),
+    ``site.key_rotated`` into this station's chain in the operator's name, and the files
+    are swapped as for a station key."""
+    Guard(log).require(operator.id, operator.role, Action.MANAGE_KEYS,
+                       subject="hand the site key over to a new key")
+    old_key = load_key(key_file)
+    pending = key_file.with_name(f"{key_file.name}.new")
+    new_key = StationKey.generate()
+    save_key(new_key, pending)  # on disk before the database names it
+    record, checkpoint = rotate_site_key(log.engine, old_key, new_key)
+    retired = key_file.with_name(f"{key_file.name}.retired-{old_key.fingerprint[:8]}")
+    key_file.rename(retired)
+    pending.rename(key_file)
+    event = log.append(KIND_SITE_KEY_ROTATED, {
+        "rotation": record.number, "first_checkpoint": record.first_checkpoint,
+        "previous_fingerprint": record.old_fingerprint, "fingerprint": record.new_fingerprint},
+        actor=operator.id, role=operator.role.value)
+    return SiteRotation(record, checkpoint, retired, event)
 
 
 def sign_checkpoint(log: AuditLog, operator: Operator,

@@ -18,7 +18,15 @@ checkpoint is declared not yet covered. The file is one JSON object::
      "links": [{the columns of an event, as in events.jsonl}, ...],
      "stations": [{"station", "exported": [seq, ...], "covered_by": [N, ...],
                    "not_yet_covered": [seq, ...], "last_site_checkpoint": N | null,
-                   "last_head_seq": seq | null}, ...]}
+                   "last_head_seq": seq | null}, ...],
+     "key_rotations": [{number, time_utc, first_checkpoint, old_fingerprint,
+                        old_public_key, new_fingerprint, new_public_key, endorsement,
+                        acceptance}, ...]}
+
+``key_rotations`` (every site key rotation in the database at export, absent from bundles
+made before rotations existed) lets a bundle whose site checkpoints were signed by an
+earlier or a later site key verify against the fingerprint pinned today
+(:func:`~screener.audit.site_keys.key_schedule`).
 
 A bundle of a log with one station and no site checkpoint has no such file.
 :func:`check_site` checks one with nothing but the bundle; every problem names the file,
@@ -31,7 +39,7 @@ import bisect
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +65,12 @@ from screener.audit.site import (
     root_from_proof,
     site_checkpoints,
     site_message,
+)
+from screener.audit.site_keys import (
+    ROTATION_FIELDS,
+    SiteKeyRotationRecord,
+    key_schedule,
+    site_key_rotations,
 )
 
 SITE_FILE = "data/site-checkpoints.json"
@@ -124,6 +138,7 @@ class SiteProof:
     heads: list[SiteEntry] = field(default_factory=list)
     links: dict[EventKey, EventRecord] = field(default_factory=dict)
     stations: list[StationCoverage] = field(default_factory=list)
+    rotations: list[SiteKeyRotationRecord] = field(default_factory=list)
 
     @property
     def key_fingerprints(self) -> list[str]:
@@ -136,7 +151,8 @@ class SiteProof:
                                      for _, cp in sorted(self.checkpoints.items())],
                 "heads": [entry.as_dict() for entry in self.heads],
                 "links": [record.as_dict() for _, record in sorted(self.links.items())],
-                "stations": [coverage.as_dict() for coverage in self.stations]}
+                "stations": [coverage.as_dict() for coverage in self.stations],
+                "key_rotations": [rotation.as_dict() for rotation in self.rotations]}
         return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
                 ).encode("utf-8")
 
@@ -165,12 +181,13 @@ def gather_site_proof(engine: Engine, selected: Iterable[EventRecord],
     the log is no site: one station and no site checkpoint."""
     with translated_errors(engine_label(engine)), engine.connect() as conn:
         records = site_checkpoints(conn)
+        rotations = site_key_rotations(conn)
     if not records and len(stations(engine)) < 2:
         return None
     wanted: dict[str, set[int]] = {}
     for event in selected:
         wanted.setdefault(event.station, set()).add(event.seq)
-    proof = SiteProof()
+    proof = SiteProof(rotations=rotations)
     for station in sorted(wanted):
         seqs = sorted(wanted[station])
         heads = [(r, h) for r in records if (h := r.head_of(station)) is not None]
@@ -238,10 +255,12 @@ class SiteCheck:
     checkpoints: list[int] = field(default_factory=list)
     key_fingerprints: list[str] = field(default_factory=list)
     stations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    key_rotations: int = 0
 
     def summary(self, pinned: str | None) -> dict[str, Any]:
         return {"checkpoints": self.checkpoints, "key_fingerprints": self.key_fingerprints,
-                "pinned": pinned, "stations": self.stations}
+                "key_rotations": self.key_rotations, "pinned": pinned,
+                "stations": self.stations}
 
 
 def _records(name: str, doc: Mapping[str, Any], key: str, check: SiteCheck) -> list[Any]:
@@ -271,11 +290,55 @@ def _parse_checkpoints(name: str, doc: Mapping[str, Any],
     return found
 
 
+def _parse_rotations(name: str, doc: Mapping[str, Any],
+                     check: SiteCheck) -> list[SiteKeyRotationRecord]:
+    """The site key rotations the bundle carries (none in a bundle made before rotations
+    existed, or of a site that never rotated its key)."""
+    if "key_rotations" not in doc:
+        return []
+    found: list[SiteKeyRotationRecord] = []
+    for index, obj in enumerate(_records(name, doc, "key_rotations", check), 1):
+        fault = field_fault(obj, {k: (kind,) for k, kind in ROTATION_FIELDS.items()}) \
+            if isinstance(obj, dict) else "is not an object"
+        if fault is not None:
+            check.problems.append(f"{name}: key rotation entry {index} {fault}")
+            continue
+        found.append(SiteKeyRotationRecord.from_dict(obj))
+    return found
+
+
+def _key_rule(name: str, records: Mapping[int, BundledCheckpoint],
+              rotations: list[SiteKeyRotationRecord], pinned: str | None,
+              check: SiteCheck) -> Callable[[int], tuple[str | None, str]]:
+    """Which key each bundled site checkpoint needs, and how to name it: the key schedule
+    from the first site key through the bundled rotations; with ``pinned``, that key
+    must be one of the schedule's keys (each rotation is signed by both of its keys)."""
+    first = None if rotations or not records else str(
+        records[min(records)].fields["key_fingerprint"])
+    schedule, broken = key_schedule(first, rotations)
+    check.key_rotations = len(rotations)
+    if broken is not None:
+        check.problems.append(f"{name}: {broken}")
+    if pinned is not None and pinned not in schedule.keys:
+        def pinned_only(number: int) -> tuple[str | None, str]:
+            return pinned, (f"the expected site key {display_fingerprint(pinned)} "
+                            "(--site-fingerprint)")
+        return pinned_only
+
+    def scheduled(number: int) -> tuple[str | None, str]:
+        key = schedule.key_for(number)
+        shown = "?" if key is None else display_fingerprint(key)
+        if not schedule.successors:
+            return key, f"the site key {shown} of the bundle's other site checkpoints"
+        return key, f"the site key {shown} the bundled key rotations give for it"
+    return scheduled
+
+
 def _check_checkpoints(name: str, records: Mapping[int, BundledCheckpoint],
-                       pinned: str | None, check: SiteCheck) -> set[int]:
+                       key_for: Callable[[int], tuple[str | None, str]],
+                       check: SiteCheck) -> set[int]:
     """The numbers of the site checkpoints whose key, signature and links hold."""
     sound: set[int] = set()
-    first: tuple[int, str] | None = None
     for number, record in sorted(records.items()):
         label = f"{name}: site checkpoint {number}"
         try:
@@ -299,17 +362,10 @@ def _check_checkpoints(name: str, records: Mapping[int, BundledCheckpoint],
             check.problems.append(f"{label}: signature does not verify with its site key "
                                   f"{shown}")
             ok = False
-        if pinned is not None and actual != pinned:
-            check.problems.append(f"{label}: signed by site key {shown}, not by the "
-                                  f"expected site key {display_fingerprint(pinned)} "
-                                  "(--site-fingerprint)")
+        expected, whose = key_for(number)
+        if expected is not None and actual != expected:
+            check.problems.append(f"{label}: signed by site key {shown}, not by {whose}")
             ok = False
-        elif pinned is None and first is not None and actual != first[1]:
-            check.problems.append(f"{label}: signed by site key {shown}, but site "
-                                  f"checkpoint {first[0]} by {display_fingerprint(first[1])}"
-                                  ": a site has one site key")
-            ok = False
-        first = first or (number, actual)
         before = records.get(number - 1)
         if before is not None and record.fields["previous"] != before.digest():
             check.problems.append(f"{label}: 'previous' does not name site checkpoint "
@@ -531,7 +587,8 @@ def check_site(name: str, data: bytes, chain: Chain, pinned: str | None = None) 
         return check
     records = _parse_checkpoints(name, doc, check)
     check.checkpoints = sorted(records)
-    sound = _check_checkpoints(name, records, pinned, check)
+    key_for = _key_rule(name, records, _parse_rotations(name, doc, check), pinned, check)
+    sound = _check_checkpoints(name, records, key_for, check)
     events = dict(chain.events)
     _parse_links(name, doc, chain, events, check)
     anchors = _check_heads(name, _parse_heads(name, doc, check), records, sound, events,
