@@ -243,3 +243,28 @@ def test_site_key_rotate_needs_a_login_and_a_key_file(isolated_cli, tmp_path, mo
     code, _, err = isolated_cli("audit", "site-key", "rotate",
                                 *login_args(monkeypatch, "chief"))
     assert code == 2 and "site.ed25519.pem" in err and "no key file" in err
+
+
+def test_a_failed_hand_over_leaves_no_key_file_behind(isolated_cli, tmp_path, monkeypatch):
+    """The database refused the rotation: the new key's file is removed, the old key
+    stays, and a second attempt works."""
+    monkeypatch.setenv("SCREENER_STATION", "lane-1")
+    home = tmp_path / "data"
+    _two_stations(home)
+    isolated_cli("audit", "site-checkpoint")
+    key_file = site_key_path(home)
+    old = load_key(key_file).fingerprint
+
+    def refused(*args, **kwargs):
+        raise SiteCheckpointError("station 'lane-2' no longer holds the head")
+
+    monkeypatch.setattr("screener.workflow.station_keys.rotate_site_key", refused)
+    code, _, err = isolated_cli("audit", "site-key", "rotate", *login_args(monkeypatch, "chief"))
+    assert code == 2 and "no longer holds the head" in err
+    assert sorted(p.name for p in key_file.parent.iterdir()) == ["site.ed25519.pem"]
+    assert load_key(key_file).fingerprint == old
+    monkeypatch.undo()
+    monkeypatch.setenv("SCREENER_STATION", "lane-1")
+    code, _, err = isolated_cli("audit", "site-key", "rotate", *login_args(monkeypatch, "chief"))
+    assert code == 0, err
+    assert load_key(key_file).fingerprint != old

@@ -114,6 +114,16 @@ class KeySchedule:
         index = bisect.bisect_right(self.starts, checkpoint)
         return self.successors[index - 1] if index else self.first_key
 
+    def required_key(self, checkpoint: int, pinned: str | None) -> tuple[str | None, bool]:
+        """The key site checkpoint ``checkpoint`` needs, and whether it is the pinned
+        one: :meth:`key_for`, unless ``pinned`` is none of the schedule's keys (then the
+        pinned key, which no checkpoint of this schedule matches). Trust in any key of
+        the schedule carries to all of them: each rotation is signed by both its keys."""
+        if pinned is not None and pinned not in self.keys:
+            return pinned, True
+        key = self.key_for(checkpoint)
+        return key, key is not None and key == pinned
+
 
 @dataclass(frozen=True)
 class RotationFault:

@@ -484,7 +484,7 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
     if broken is not None:
         report.findings.append(SiteFinding(broken.first_checkpoint, Fault.SITE_KEY,
                                            str(broken)))
-    keys = _KeyRule(schedule, expected.fingerprint)
+    pinned = expected.fingerprint
     trusted: list[SiteCheckpointRecord] = []
     previous: SiteCheckpointRecord | None = None
     for record in records:
@@ -493,7 +493,7 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
         link = _site_link(record, previous)
         if link is not None:  # one missing before it does not make its own heads false
             report.findings.append(link)
-        sound = _site_sound(record, keys)
+        sound = _site_sound(record, schedule, pinned)
         if sound is not None:
             report.findings.append(sound)
         else:
@@ -502,7 +502,7 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
     anchor = expected.anchor
     if anchor is not None:
         stored = next((r for r in records if r.number == anchor.number), None)
-        finding = _site_sound(anchor, keys)
+        finding = _site_sound(anchor, schedule, pinned)
         if finding is not None:
             report.findings.append(SiteFinding(anchor.number, finding.fault,
                                                f"the site checkpoint file: {finding.detail}"))
@@ -515,23 +515,12 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
     return report, trusted
 
 
-@dataclass(frozen=True)
-class _KeyRule:
-    """Which key each site checkpoint needs: the schedule's, unless a pinned fingerprint
-    is none of the schedule's keys (then the pinned one, which nothing can then match
-    after a rotation: the whole chain of keys is foreign)."""
-
-    schedule: KeySchedule
-    pinned: str | None
-
-    def expected(self, number: int) -> tuple[str | None, str]:
-        if self.pinned is not None and self.pinned not in self.schedule.keys:
-            return self.pinned, "the site key pinned for this check"
-        key = self.schedule.key_for(number)
-        if key == self.schedule.first_key:
-            return key, ("the site key pinned for this check" if key == self.pinned
-                         else "site checkpoint 1's key")
-        return key, "the key the site key rotations hand over to for it"
+def _key_name(schedule: KeySchedule, key: str | None, pinned: bool) -> str:
+    if pinned:
+        return "the site key pinned for this check"
+    if key == schedule.first_key:
+        return "site checkpoint 1's key"
+    return "the key the site key rotations hand over to for it"
 
 
 def _site_link(record: SiteCheckpointRecord,
@@ -549,7 +538,8 @@ def _site_link(record: SiteCheckpointRecord,
     return None
 
 
-def _site_sound(record: SiteCheckpointRecord, keys: _KeyRule) -> SiteFinding | None:
+def _site_sound(record: SiteCheckpointRecord, schedule: KeySchedule,
+                pinned: str | None) -> SiteFinding | None:
     number = record.number
     try:
         key_named = fingerprint(bytes.fromhex(record.public_key)) == record.key_fingerprint
@@ -559,8 +549,9 @@ def _site_sound(record: SiteCheckpointRecord, keys: _KeyRule) -> SiteFinding | N
                                             record.signature):
         return SiteFinding(number, Fault.SITE_SIGNATURE, "its signature does not verify "
                            "with the key it names")
-    site_key, whose = keys.expected(number)
+    site_key, is_pinned = schedule.required_key(number, pinned)
     if site_key is not None and record.key_fingerprint != site_key:
+        whose = _key_name(schedule, site_key, is_pinned)
         return SiteFinding(number, Fault.SITE_KEY,
                            f"signed by key {record.key_fingerprint[:16]}..., not by {whose} "
                            f"({site_key[:16]}...)")

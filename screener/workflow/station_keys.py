@@ -17,8 +17,9 @@ from pathlib import Path
 from screener.audit.chain import CheckpointRecord, EventRecord
 from screener.audit.keys import StationKey, key_path, load_key, save_key
 from screener.audit.log import AuditLog
-from screener.audit.site import SiteCheckpointRecord, rotate_site_key
+from screener.audit.site import SiteCheckpointRecord, current_site_key_of, rotate_site_key
 from screener.audit.site_keys import SiteKeyRotationRecord
+from screener.errors import ScreenerError
 from screener.workflow.roles import Action, Guard
 from screener.workflow.session import Operator
 
@@ -69,7 +70,11 @@ def hand_over_site_key(log: AuditLog, key_file: Path, operator: Operator) -> Sit
     pending = key_file.with_name(f"{key_file.name}.new")
     new_key = StationKey.generate()
     save_key(new_key, pending)  # on disk before the database names it
-    record, checkpoint = rotate_site_key(log.engine, old_key, new_key)
+    try:
+        record, checkpoint = rotate_site_key(log.engine, old_key, new_key)
+    except BaseException:
+        _drop_unless_named(log, pending, new_key)
+        raise
     retired = key_file.with_name(f"{key_file.name}.retired-{old_key.fingerprint[:8]}")
     key_file.rename(retired)
     pending.rename(key_file)
@@ -78,6 +83,18 @@ def hand_over_site_key(log: AuditLog, key_file: Path, operator: Operator) -> Sit
         "previous_fingerprint": record.old_fingerprint, "fingerprint": record.new_fingerprint},
         actor=operator.id, role=operator.role.value)
     return SiteRotation(record, checkpoint, retired, event)
+
+
+def _drop_unless_named(log: AuditLog, pending: Path, new_key: StationKey) -> None:
+    """After a failed hand-over: remove the new key's file unless the database names it
+    after all (the commit landed and only its answer was lost), so that the next attempt
+    can write it again. When the database cannot tell, the file stays."""
+    try:
+        current = current_site_key_of(log.engine)
+    except ScreenerError:
+        return
+    if current != new_key.fingerprint:
+        pending.unlink(missing_ok=True)
 
 
 def sign_checkpoint(log: AuditLog, operator: Operator,

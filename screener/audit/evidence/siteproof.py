@@ -39,7 +39,7 @@ import bisect
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,7 @@ from screener.audit.site import (
 )
 from screener.audit.site_keys import (
     ROTATION_FIELDS,
+    KeySchedule,
     SiteKeyRotationRecord,
     key_schedule,
     site_key_rotations,
@@ -307,36 +308,30 @@ def _parse_rotations(name: str, doc: Mapping[str, Any],
     return found
 
 
-def _key_rule(name: str, records: Mapping[int, BundledCheckpoint],
-              rotations: list[SiteKeyRotationRecord], pinned: str | None,
-              check: SiteCheck) -> Callable[[int], tuple[str | None, str]]:
-    """Which key each bundled site checkpoint needs, and how to name it: the key schedule
-    from the first site key through the bundled rotations; with ``pinned``, that key
-    must be one of the schedule's keys (each rotation is signed by both of its keys)."""
+def _key_schedule(name: str, records: Mapping[int, BundledCheckpoint],
+                  rotations: list[SiteKeyRotationRecord], check: SiteCheck) -> KeySchedule:
+    """The key schedule from the first site key through the bundled rotations (the first
+    key is rotation 1's old key, or, without rotations, the first bundled checkpoint's)."""
     first = None if rotations or not records else str(
         records[min(records)].fields["key_fingerprint"])
     schedule, broken = key_schedule(first, rotations)
     check.key_rotations = len(rotations)
     if broken is not None:
         check.problems.append(f"{name}: {broken}")
-    if pinned is not None and pinned not in schedule.keys:
-        def pinned_only(number: int) -> tuple[str | None, str]:
-            return pinned, (f"the expected site key {display_fingerprint(pinned)} "
-                            "(--site-fingerprint)")
-        return pinned_only
+    return schedule
 
-    def scheduled(number: int) -> tuple[str | None, str]:
-        key = schedule.key_for(number)
-        shown = "?" if key is None else display_fingerprint(key)
-        if not schedule.successors:
-            return key, f"the site key {shown} of the bundle's other site checkpoints"
-        return key, f"the site key {shown} the bundled key rotations give for it"
-    return scheduled
+
+def _key_name(schedule: KeySchedule, key: str, pinned: bool) -> str:
+    shown = display_fingerprint(key)
+    if pinned:
+        return f"the expected site key {shown} (--site-fingerprint)"
+    if not schedule.successors:
+        return f"the site key {shown} of the bundle's other site checkpoints"
+    return f"the site key {shown} the bundled key rotations give for it"
 
 
 def _check_checkpoints(name: str, records: Mapping[int, BundledCheckpoint],
-                       key_for: Callable[[int], tuple[str | None, str]],
-                       check: SiteCheck) -> set[int]:
+                       schedule: KeySchedule, pinned: str | None, check: SiteCheck) -> set[int]:
     """The numbers of the site checkpoints whose key, signature and links hold."""
     sound: set[int] = set()
     for number, record in sorted(records.items()):
@@ -362,9 +357,10 @@ def _check_checkpoints(name: str, records: Mapping[int, BundledCheckpoint],
             check.problems.append(f"{label}: signature does not verify with its site key "
                                   f"{shown}")
             ok = False
-        expected, whose = key_for(number)
+        expected, is_pinned = schedule.required_key(number, pinned)
         if expected is not None and actual != expected:
-            check.problems.append(f"{label}: signed by site key {shown}, not by {whose}")
+            check.problems.append(f"{label}: signed by site key {shown}, not by "
+                                  f"{_key_name(schedule, expected, is_pinned)}")
             ok = False
         before = records.get(number - 1)
         if before is not None and record.fields["previous"] != before.digest():
@@ -587,8 +583,8 @@ def check_site(name: str, data: bytes, chain: Chain, pinned: str | None = None) 
         return check
     records = _parse_checkpoints(name, doc, check)
     check.checkpoints = sorted(records)
-    key_for = _key_rule(name, records, _parse_rotations(name, doc, check), pinned, check)
-    sound = _check_checkpoints(name, records, key_for, check)
+    schedule = _key_schedule(name, records, _parse_rotations(name, doc, check), check)
+    sound = _check_checkpoints(name, records, schedule, pinned, check)
     events = dict(chain.events)
     _parse_links(name, doc, chain, events, check)
     anchors = _check_heads(name, _parse_heads(name, doc, check), records, sound, events,
