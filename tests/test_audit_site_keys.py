@@ -10,7 +10,7 @@ import pytest
 from audit_helpers import add_users, attacker, forge_site_checkpoint, login_args
 
 from screener.audit.database import create_audit_engine
-from screener.audit.keys import StationKey, load_key
+from screener.audit.keys import StationKey, load_key, save_key
 from screener.audit.log import open_audit_log
 from screener.audit.query import events_of_kinds
 from screener.audit.site import (
@@ -111,7 +111,8 @@ def test_a_thief_of_the_retired_key_cannot_hand_the_site_over(rotated):
     url, old, new, _ = rotated
     thief = StationKey.generate()
     fields = {"number": 2, "time_utc": "2026-11-23T23:00:00.000000Z", "first_checkpoint": 4,
-              "old_fingerprint": old.fingerprint, "old_public_key": old.public_hex,
+              "previous": "ab" * 32, "old_fingerprint": old.fingerprint,
+              "old_public_key": old.public_hex,
               "new_fingerprint": thief.fingerprint, "new_public_key": thief.public_hex}
     message = rotation_message(fields)
     forged = SiteKeyRotationRecord(**fields, endorsement=old.sign(message),
@@ -126,6 +127,14 @@ def test_a_thief_of_the_retired_key_cannot_hand_the_site_over(rotated):
     rotation_finding, checkpoint_finding = result.site.findings
     assert "site key rotation 2: it hands over from key" in rotation_finding.detail
     assert "signed by key" in checkpoint_finding.detail
+    # the rows that do not verify lock nobody out: B still signs the site
+    engine = create_audit_engine(url, create=False)
+    try:
+        assert make_site_checkpoint(engine, new).number == 5
+        with pytest.raises(SiteCheckpointError, match="is not the site's current key"):
+            make_site_checkpoint(engine, thief)
+    finally:
+        engine.dispose()
 
 
 def _home_of(url: str) -> Path:
@@ -156,6 +165,23 @@ def test_a_removed_rotation_leaves_the_new_keys_checkpoints_foreign(rotated):
     # B pinned: its own checkpoints stand, but nothing hands A over to B any more
     assert _findings(_verify(url, new.fingerprint)) == [(1, Fault.SITE_KEY)]
     assert _findings(_verify(url)) == [(2, Fault.SITE_KEY), (3, Fault.SITE_KEY)]
+
+
+def test_a_rewritten_checkpoint_of_the_old_key_breaks_the_hand_over(rotated):
+    url, _, new, _ = rotated
+    attacker(_home_of(url)).execute("UPDATE site_checkpoints SET root = ? WHERE number = 1",
+                                    ("cd" * 32,))
+    details = [f.detail for f in _verify(url, new.fingerprint).site.findings]
+    assert ("site key rotation 1 hands over after site checkpoint 1, which differs from the "
+            "one it names") in details
+
+
+def test_the_new_keys_first_checkpoint_cannot_be_removed_unseen(rotated):
+    url, _, new, _ = rotated
+    attacker(_home_of(url)).execute("DELETE FROM site_checkpoints WHERE number >= 2")
+    details = [f.detail for f in _verify(url, new.fingerprint).site.findings]
+    assert ("site checkpoint 2, the first by the key site key rotation 1 hands over to, is "
+            "missing") in details
 
 
 def test_the_key_schedule_names_the_key_of_each_checkpoint(rotated):
@@ -268,3 +294,33 @@ def test_a_failed_hand_over_leaves_no_key_file_behind(isolated_cli, tmp_path, mo
     code, _, err = isolated_cli("audit", "site-key", "rotate", *login_args(monkeypatch, "chief"))
     assert code == 0, err
     assert load_key(key_file).fingerprint != old
+
+
+def test_an_interrupted_hand_over_is_finished_and_a_lost_key_not_replaced(isolated_cli,
+                                                                          tmp_path):
+    """The database took the rotation but the files were never swapped: the next command
+    swaps them. A missing site key file is never silently replaced by a new key."""
+    home = tmp_path / "data"
+    _two_stations(home)
+    isolated_cli("audit", "site-checkpoint")
+    key_file = site_key_path(home)
+    old = load_key(key_file)
+    new = StationKey.generate()
+    save_key(new, key_file.with_name("site.ed25519.pem.new"))
+    engine = create_audit_engine(f"sqlite:///{home / 'audit.sqlite'}", create=False)
+    try:
+        rotate_site_key(engine, old, new)
+    finally:
+        engine.dispose()
+    code, out, err = isolated_cli("audit", "site-checkpoint")
+    assert code == 0, err
+    assert "finished an interrupted site key hand-over" in out and "site checkpoint 3" in out
+    assert load_key(key_file).fingerprint == new.fingerprint
+    (retired,) = key_file.parent.glob("*.retired-*")
+    assert load_key(retired).fingerprint == old.fingerprint
+    code, out, _ = isolated_cli("audit", "verify", "--site-fingerprint", old.fingerprint)
+    assert code == 0 and "the pinned key was handed over since" in out
+    key_file.unlink()
+    code, _, err = isolated_cli("audit", "site-checkpoint")
+    assert code == 2 and "no site key file, but the site is signed by key" in err
+    assert not key_file.exists()

@@ -969,9 +969,9 @@ def test_a_site_key_other_than_the_expected_one_is_named(site_made, made, isolat
 # ---------------------------------------------------------------------- site key rotation
 @pytest.fixture(scope="module")
 def site_rotated(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    """Two stations; site checkpoint 1 by key A, then A hands over to B (site checkpoint
-    2 by B); one bundle of scan a exported after that: its events are covered by site
-    checkpoint 1, signed by A, while the site now pins B."""
+    """Two stations; site checkpoints 1 and 2 by key A, then A hands over to B (site
+    checkpoint 3 by B); one bundle of scan a exported after that: its events are covered
+    by site checkpoint 1, signed by A, while the site now pins B."""
     from screener.audit.database import create_audit_engine
     from screener.audit.site import rotate_site_key
 
@@ -982,6 +982,7 @@ def site_rotated(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     chain.old_key, chain.new_key = StationKey.generate(), StationKey.generate()
     chain.station_key = load_key(key_path(home, STATION))
     _site_checkpoint(home, chain.old_key)
+    _site_checkpoint(home, chain.old_key)  # A's last before the hand-over: a link to carry
     engine = create_audit_engine(f"sqlite:///{home / 'audit.sqlite'}", create=False)
     try:
         chain.rotation, _ = rotate_site_key(engine, chain.old_key, chain.new_key)
@@ -998,15 +999,46 @@ def test_a_bundle_signed_before_a_site_key_rotation_verifies_against_the_new_key
     doc = _site_doc(site_rotated.bundle)
     assert [cp["key_fingerprint"] for cp in doc["site_checkpoints"]] == [old]
     assert [r["new_fingerprint"] for r in doc["key_rotations"]] == [new]
+    assert [cp["number"] for cp in doc["hand_over_links"]] == [2]  # 1 -> 2, A's last
     for pinned in (new, old):
         code, stdout, _ = isolated_cli("evidence", "verify", site_rotated.bundle,
                                        "--site-fingerprint", pinned)
         assert code == 0, stdout
         assert ("(the expected site key (--site-fingerprint), through 1 site key "
-                "rotation(s) signed by both keys)") in stdout
+                "rotation(s) signed by both keys") in stdout
+        if pinned == old:  # a check pinned to a retired key is told to pin the new one
+            assert (f"the pinned key was handed over since: pin the current site key "
+                    f"{display_fingerprint(new)}") in stdout
     code, stdout, _ = isolated_cli("evidence", "verify", site_rotated.bundle,
                                    "--site-fingerprint", "ab" * 32)
     assert code == 1 and "not by the expected site key" in stdout
+
+
+def test_a_thief_of_a_retired_site_key_cannot_forge_its_history(site_rotated, tmp_path,
+                                                               isolated_cli):
+    """Key A leaked after it handed over to B. The thief re-signs site checkpoint 1 with A
+    over another root: its signature holds and A is in the key schedule, but it no longer
+    leads to the checkpoint the hand-over names. Dropping the links fails the same way."""
+    from screener.audit.site import site_message
+
+    new = site_rotated.new_key.fingerprint
+    problem = ("data/site-checkpoints.json: site checkpoint 1: signed by a key later handed "
+               "over, but it does not lead by 'previous' digests to site checkpoint 2")
+
+    def resign_with_old_key(doc: dict) -> None:
+        (cp,) = doc["site_checkpoints"]
+        cp["time_utc"] = "2026-01-01T00:00:00.000000Z"
+        signed = {k: cp[k] for k in ("number", "time_utc", "previous", "root", "stations",
+                                     "key_fingerprint")}
+        cp["signature"] = site_rotated.old_key.sign(site_message(signed))
+
+    forged = _forged_rotation(site_rotated, tmp_path, resign_with_old_key)
+    code, stdout, _ = isolated_cli("evidence", "verify", forged, "--site-fingerprint", new)
+    assert code == 1 and problem in stdout, stdout
+    assert "signature does not verify" not in stdout
+    unlinked = _forged_rotation(site_rotated, tmp_path, lambda doc: doc.pop("hand_over_links"))
+    code, stdout, _ = isolated_cli("evidence", "verify", unlinked, "--site-fingerprint", new)
+    assert code == 1 and problem in stdout, stdout
 
 
 def _forged_rotation(site_rotated, tmp_path: Path, edit) -> Path:

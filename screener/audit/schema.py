@@ -91,13 +91,15 @@ class SiteKeyRotation(Base):
     """The site key handed over to a new one: signed by the key it replaces (endorsement)
     and by the new key (acceptance), so that trust in either carries to the other
     (docs/audit.md, "Site key rotation"). Numbered from 1; ``first_checkpoint`` is the
-    number of the first site checkpoint the new key signs."""
+    number of the first site checkpoint the new key signs, ``previous`` the digest of the
+    last one the old key signed (binding the old key's history to the hand-over)."""
 
     __tablename__ = "site_key_rotations"
 
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     time_utc: Mapped[str] = mapped_column(String(32))
     first_checkpoint: Mapped[int] = mapped_column(Integer)
+    previous: Mapped[str] = mapped_column(String(HASH_LENGTH))  # digest of the checkpoint before
     old_fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))
     old_public_key: Mapped[str] = mapped_column(String(HASH_LENGTH))
     new_fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))

@@ -43,6 +43,7 @@ from screener.audit.keys import StationKey, display_fingerprint
 from screener.audit.schema import Event, SiteCheckpoint, SiteKeyRotation
 from screener.audit.site_keys import (
     SiteKeyRotationRecord,
+    key_schedule,
     rotation_message,
     site_key_rotations,
 )
@@ -211,13 +212,15 @@ def make_site_checkpoint(engine: Engine, key: StationKey) -> SiteCheckpointRecor
     verify`` to see what happened."""
     with translated_errors(engine_label(engine)), engine.begin() as conn:
         last = _lock_latest(conn)
-        current = current_site_key(conn, last)
+        current = current_site_key(conn)
         if current is not None and key.fingerprint != current:
             given = display_fingerprint(key.fingerprint)
             raise SiteCheckpointError(
                 f"{engine_label(engine)}: the site key given ({given}) is not the site's "
-                f"current key ({display_fingerprint(current)}); sign with that key, or hand "
-                "over to a new one with 'screener audit site-key rotate'")
+                f"current key ({display_fingerprint(current)}); sign with that key (after an "
+                "interrupted hand-over the new key waits in site.ed25519.pem.new, and "
+                "'screener audit site-key show' finishes it), or run 'screener audit "
+                "verify' if the site names a key you never made")
         return _sign_heads(conn, engine, key, last)
 
 
@@ -232,18 +235,18 @@ def rotate_site_key(engine: Engine, old: StationKey, new: StationKey
         if last is None:
             raise SiteCheckpointError(f"{engine_label(engine)}: no site checkpoint yet, so the "
                                       "site key has signed nothing: replace its file instead")
-        current = current_site_key(conn, last)
+        current = current_site_key(conn)
         if old.fingerprint != current:
             raise SiteCheckpointError(
                 f"{engine_label(engine)}: the site key file holds key "
                 f"{display_fingerprint(old.fingerprint)}, but the site's current key is "
-                f"{display_fingerprint(current or '')}: only the current key can hand over")
+                f"{display_fingerprint(str(current))}: only the current key can hand over")
         if new.fingerprint == old.fingerprint:
             raise SiteCheckpointError("the new site key is the old one")
         rotations = site_key_rotations(conn)
         fields: dict[str, Any] = {
             "number": len(rotations) + 1, "time_utc": utc_now(),
-            "first_checkpoint": last.number + 1,
+            "first_checkpoint": last.number + 1, "previous": last.digest(),
             "old_fingerprint": old.fingerprint, "old_public_key": old.public_hex,
             "new_fingerprint": new.fingerprint, "new_public_key": new.public_hex}
         message = rotation_message(fields)
@@ -253,20 +256,22 @@ def rotate_site_key(engine: Engine, old: StationKey, new: StationKey
         return rotation, _sign_heads(conn, engine, new, last)
 
 
-def current_site_key(conn: Connection, last: SiteCheckpointRecord | None) -> str | None:
-    """The fingerprint of the key that must sign the next site checkpoint: the latest
-    one's key, or the new key of a rotation recorded after it; None before the first."""
-    rotations = site_key_rotations(conn)
-    if rotations and (last is None or rotations[-1].first_checkpoint > last.number):
-        return rotations[-1].new_fingerprint
-    return None if last is None else last.key_fingerprint
+def current_site_key(conn: Connection) -> str | None:
+    """The fingerprint of the key that must sign the next site checkpoint: site checkpoint
+    1's key as every sound rotation hands it over (rows that do not verify are ignored,
+    so an inserted one cannot lock the real key out); None before the first."""
+    first = conn.execute(select(SiteCheckpoint.key_fingerprint)
+                         .order_by(SiteCheckpoint.number).limit(1)).scalar()
+    if first is None:
+        return None
+    schedule, _ = key_schedule(first, site_key_rotations(conn))
+    return schedule.current
 
 
 def current_site_key_of(engine: Engine) -> str | None:
     """:func:`current_site_key` of the database (None before the first site checkpoint)."""
     with translated_errors(engine_label(engine)), engine.connect() as conn:
-        records = site_checkpoints(conn)
-        return current_site_key(conn, records[-1] if records else None)
+        return current_site_key(conn)
 
 
 def _lock_latest(conn: Connection) -> SiteCheckpointRecord | None:

@@ -5,12 +5,16 @@ A rotation is one record (table ``site_key_rotations``, docs/audit.md "Site key
 rotation"): the old and new public keys, the number of the first site checkpoint the new
 key signs, and two Ed25519 signatures over the same message,
 ``"screener-site-key-rotation-v1\\n" + canonical({number, time_utc, first_checkpoint,
-old_fingerprint, old_public_key, new_fingerprint, new_public_key})``:
+previous, old_fingerprint, old_public_key, new_fingerprint, new_public_key})``, where
+``previous`` is the digest of the last site checkpoint the old key signed (number
+``first_checkpoint - 1``):
 
 * the **endorsement**, by the old key: whoever trusts the old key trusts the new one;
 * the **acceptance**, by the new key: whoever trusts the new key (a supervisor who pins
-  today's site key) trusts the checkpoints the old key signed before it, and a thief of
-  an old key cannot hand the site to a key of their own without the current one.
+  today's site key) trusts the checkpoints the old key signed before it, as far as they
+  link by ``previous`` digests to the one the rotation names: a thief of the old key can
+  neither sign an earlier checkpoint of their own that passes nor hand the site to a key
+  of their own without the current one.
 
 :func:`key_schedule` follows the rotations from the first site key and says which key
 must have signed each site checkpoint; the database verifier and the offline check of an
@@ -32,7 +36,8 @@ from screener.audit.schema import SiteKeyRotation
 ROTATION_DOMAIN = b"screener-site-key-rotation-v1\n"
 #: The fields of a rotation record and their types, as a bundle's JSON holds them.
 ROTATION_FIELDS: dict[str, type] = {
-    "number": int, "time_utc": str, "first_checkpoint": int, "old_fingerprint": str,
+    "number": int, "time_utc": str, "first_checkpoint": int, "previous": str,
+    "old_fingerprint": str,
     "old_public_key": str, "new_fingerprint": str, "new_public_key": str,
     "endorsement": str, "acceptance": str}
 
@@ -42,6 +47,7 @@ class SiteKeyRotationRecord:
     number: int
     time_utc: str
     first_checkpoint: int
+    previous: str
     old_fingerprint: str
     old_public_key: str
     new_fingerprint: str
@@ -51,7 +57,7 @@ class SiteKeyRotationRecord:
 
     def signed_fields(self) -> dict[str, Any]:
         return {"number": self.number, "time_utc": self.time_utc,
-                "first_checkpoint": self.first_checkpoint,
+                "first_checkpoint": self.first_checkpoint, "previous": self.previous,
                 "old_fingerprint": self.old_fingerprint, "old_public_key": self.old_public_key,
                 "new_fingerprint": self.new_fingerprint, "new_public_key": self.new_public_key}
 
@@ -99,6 +105,7 @@ class KeySchedule:
     first_key: str | None
     starts: tuple[int, ...] = ()  # first_checkpoint of each sound rotation, ascending
     successors: tuple[str, ...] = ()  # the new key of each
+    handed_over_at: tuple[str, ...] = ()  # the ``previous`` digest of each
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -109,6 +116,15 @@ class KeySchedule:
     def current(self) -> str | None:
         return self.successors[-1] if self.successors else self.first_key
 
+    def hand_over_after(self, checkpoint: int) -> tuple[int, str] | None:
+        """For a checkpoint of a retired key: the number of that key's last checkpoint and
+        the digest the rotation that retired it names for it (the checkpoint must link to
+        it by ``previous`` digests); None for a checkpoint of the current key."""
+        index = bisect.bisect_right(self.starts, checkpoint)
+        if index >= len(self.starts):
+            return None
+        return self.starts[index] - 1, self.handed_over_at[index]
+
     def key_for(self, checkpoint: int) -> str | None:
         """The key that must have signed site checkpoint ``checkpoint``."""
         index = bisect.bisect_right(self.starts, checkpoint)
@@ -117,8 +133,9 @@ class KeySchedule:
     def required_key(self, checkpoint: int, pinned: str | None) -> tuple[str | None, bool]:
         """The key site checkpoint ``checkpoint`` needs, and whether it is the pinned
         one: :meth:`key_for`, unless ``pinned`` is none of the schedule's keys (then the
-        pinned key, which no checkpoint of this schedule matches). Trust in any key of
-        the schedule carries to all of them: each rotation is signed by both its keys."""
+        pinned key: only a checkpoint outside this schedule could match it). Trust in
+        any key of the schedule carries to all of them: each rotation is signed by both
+        its keys (and binds the old key's history by its ``previous`` digest)."""
         if pinned is not None and pinned not in self.keys:
             return pinned, True
         key = self.key_for(checkpoint)
@@ -146,18 +163,21 @@ def key_schedule(first_key: str | None, rotations: list[SiteKeyRotationRecord]
     signed are then reported as signed by another key."""
     starts: list[int] = []
     successors: list[str] = []
+    digests: list[str] = []
     current = first_key
     for expected, rotation in enumerate(sorted(rotations, key=lambda r: r.number), 1):
         detail = _rotation_fault(rotation, expected, current, starts)
         if detail is not None:
             fault = RotationFault(rotation.number, rotation.first_checkpoint, detail)
-            return KeySchedule(first_key, tuple(starts), tuple(successors)), fault
+            return KeySchedule(first_key, tuple(starts), tuple(successors),
+                               tuple(digests)), fault
         if current is None:
             first_key = rotation.old_fingerprint
         starts.append(rotation.first_checkpoint)
         successors.append(rotation.new_fingerprint)
+        digests.append(rotation.previous)
         current = rotation.new_fingerprint
-    return KeySchedule(first_key, tuple(starts), tuple(successors)), None
+    return KeySchedule(first_key, tuple(starts), tuple(successors), tuple(digests)), None
 
 
 def _rotation_fault(rotation: SiteKeyRotationRecord, expected: int, current: str | None,

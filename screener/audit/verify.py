@@ -154,6 +154,7 @@ class SiteReport:
     key_fingerprints: list[str] = field(default_factory=list)
     findings: list[SiteFinding] = field(default_factory=list)
     key_rotations: int = 0
+    current_key: str | None = None  # the key the rotations hand over to last
 
     @property
     def ok(self) -> bool:
@@ -166,7 +167,7 @@ class SiteReport:
                     "number": latest.number, "time_utc": latest.time_utc,
                     "stations": len(latest.heads), "root": latest.root},
                 "key_fingerprints": self.key_fingerprints,
-                "key_rotations": self.key_rotations,
+                "key_rotations": self.key_rotations, "current_key": self.current_key,
                 "findings": [f.as_dict() for f in self.findings]}
 
 
@@ -484,6 +485,8 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
     if broken is not None:
         report.findings.append(SiteFinding(broken.first_checkpoint, Fault.SITE_KEY,
                                            str(broken)))
+    report.findings += _hand_over_points(records, schedule)
+    report.current_key = schedule.current
     pinned = expected.fingerprint
     trusted: list[SiteCheckpointRecord] = []
     previous: SiteCheckpointRecord | None = None
@@ -513,6 +516,28 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
                 f"in the site checkpoint file, {gone} the database"))
             trusted.append(anchor)
     return report, trusted
+
+
+def _hand_over_points(records: list[SiteCheckpointRecord],
+                      schedule: KeySchedule) -> list[SiteFinding]:
+    """Each sound rotation names the last site checkpoint of the old key by its digest,
+    and the new key's first must follow it: both must be in the database as named (else
+    the old key's history was rewritten, or the hand-over's checkpoints removed)."""
+    by_number = {record.number: record for record in records}
+    findings = []
+    for index, (start, digest) in enumerate(zip(schedule.starts, schedule.handed_over_at,
+                                                strict=True), 1):
+        last_old = by_number.get(start - 1)
+        if last_old is None or last_old.digest() != digest:
+            state = "is missing" if last_old is None else "differs from the one it names"
+            findings.append(SiteFinding(start - 1, Fault.SITE_REMOVED,
+                                        f"site key rotation {index} hands over after site "
+                                        f"checkpoint {start - 1}, which {state}"))
+        if start not in by_number:
+            findings.append(SiteFinding(start, Fault.SITE_REMOVED,
+                                        f"site checkpoint {start}, the first by the key site "
+                                        f"key rotation {index} hands over to, is missing"))
+    return findings
 
 
 def _key_name(schedule: KeySchedule, key: str | None, pinned: bool) -> str:

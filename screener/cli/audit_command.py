@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from tqdm import tqdm
 
 from screener.audit.database import create_audit_engine, describe, migrate_database
@@ -57,7 +58,12 @@ from screener.cli.acting import acting_as, acting_user, add_acting_arguments
 from screener.cli.search_command import register_search
 from screener.config import Settings
 from screener.workflow.roles import Action
-from screener.workflow.station_keys import hand_over_site_key, rotate_station_key
+from screener.workflow.station_keys import (
+    SiteRotation,
+    finish_hand_over,
+    hand_over_site_key,
+    rotate_station_key,
+)
 
 EXIT_INTACT = 0
 EXIT_TAMPERED = 1
@@ -100,6 +106,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "site-key", help="show the site key, or hand it over to a new key (the rotation is "
         "signed by both keys and the new key signs a site checkpoint at once)")
     site_key.add_argument("site_key_action", choices=("show", "rotate"))
+    site_key.add_argument("--db", help="the site database URL (default: the audit_db "
+                          "setting)")
     site_key.add_argument("--site-key", type=Path, metavar="PEM", help="the site's Ed25519 "
                           "key (default: <home>/keys/site/site.ed25519.pem)")
     add_acting_arguments(site_key, "the administrator who hands the site key over (rotate "
@@ -184,6 +192,11 @@ def _site_lines(report: SiteReport, expected: SiteExpectation) -> list[str]:
             summary += f", {report.key_rotations} key rotation(s)"
     if expected.fingerprint is None and latest is not None:
         summary += " (site key not pinned: compare it, or pass --site-fingerprint)"
+    current = report.current_key
+    if expected.fingerprint is not None and current and expected.fingerprint != current:
+        summary += (f" (the pinned key was handed over since: pin the current site key "
+                    f"{display_fingerprint(current)}, as a check pinned to a retired key "
+                    "trusts whoever holds it)")
     if report.ok:
         return [f"site: OK ({summary})"]
     return [f"site: TAMPERED: {finding}" for finding in report.findings] + [
@@ -250,9 +263,10 @@ def run_checkpoint(args: argparse.Namespace) -> int:
 
 def run_site_checkpoint(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    key = load_or_create_key(args.site_key or site_key_path(settings.home))
+    key_file: Path = args.site_key or site_key_path(settings.home)
     engine = create_audit_engine(args.db or settings.audit_url, create=False)
     try:
+        key = _site_key(key_file, engine)
         record = make_site_checkpoint(engine, key)
     finally:
         engine.dispose()
@@ -268,43 +282,74 @@ def run_site_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settle_hand_over(key_file: Path, engine: Engine) -> None:
+    retired = finish_hand_over(key_file, engine)
+    if retired is not None:
+        print(f"finished an interrupted site key hand-over (old key kept as {retired})")
+
+
+def _site_key(key_file: Path, engine: Engine) -> StationKey:
+    """The site key in ``key_file``, after settling a hand-over that stopped half-way;
+    made on first use only while the site has no key yet (never in place of a lost one)."""
+    _settle_hand_over(key_file, engine)
+    current = current_site_key_of(engine)
+    if current is not None and not key_file.exists():
+        raise SiteCheckpointError(f"{key_file}: no site key file, but the site is signed by key "
+                                  f"{display_fingerprint(current)}: restore that key from its "
+                                  "backup (or pass --site-key)")
+    return load_or_create_key(key_file)
+
+
 def run_site_key(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     key_file: Path = args.site_key or site_key_path(settings.home)
-    if args.site_key_action == "show":
-        key = load_key(key_file)
-        engine = create_audit_engine(settings.audit_url, create=False)
-        try:
-            current = current_site_key_of(engine)
-        finally:
-            engine.dispose()
-        _print_site_key("site key file", key.fingerprint)
-        if current is None:
-            print("the site database has no site checkpoint yet")
-        elif current != key.fingerprint:
-            _print_site_key("the site's current key is another one", current)
-        return 0
-    acting_user(args, Action.MANAGE_KEYS)  # before opening anything
-    load_key(key_file)  # a missing or unreadable key file is refused before the login
-    log = open_audit_log(settings.home, settings.station, url=settings.audit_db or None,
-                         checkpoint_every=settings.checkpoint_every)
-    reason = "site key not rotated"
+    engine = create_audit_engine(args.db or settings.audit_url, create=False)
     try:
-        with acting_as(log, args, Action.MANAGE_KEYS,
-                       subject="hand the site key over to a new key") as admin:
-            rotation = hand_over_site_key(log, key_file, admin)
-        reason = "site key rotated"
+        if args.site_key_action == "show":
+            _show_site_key(key_file, engine)
+            return 0
+        acting_user(args, Action.MANAGE_KEYS)  # before opening anything
+        _settle_hand_over(key_file, engine)
+        load_key(key_file)  # a missing or unreadable key file is refused before the login
+        rotation = _hand_over(args, settings, key_file, engine)
     finally:
-        log.close(reason)
+        engine.dispose()
     anchor = site_anchor_path(settings.home)
     write_site_anchor(anchor, rotation.checkpoint)
     print(f"site key rotation {rotation.record.number}: site checkpoint "
           f"{rotation.checkpoint.number} is the first signed by the new key")
     print(f"old key kept as {rotation.retired}")
     _print_site_key("new site key", rotation.record.new_fingerprint)
-    print("pin the new fingerprint where the old one was pinned; checks pinned to the old "
-          "one still hold (the rotation is signed by both keys)")
+    print("pin the new fingerprint wherever the old one was pinned (a check still pinned "
+          "to the old key trusts whoever holds it)")
     return 0
+
+
+def _show_site_key(key_file: Path, engine: Engine) -> None:
+    _settle_hand_over(key_file, engine)
+    key = load_key(key_file)
+    current = current_site_key_of(engine)
+    _print_site_key("site key file", key.fingerprint)
+    if current is None:
+        print("the site database has no site checkpoint yet")
+    elif current != key.fingerprint:
+        _print_site_key("the site's current key is another one", current)
+
+
+def _hand_over(args: argparse.Namespace, settings: Settings, key_file: Path,
+               engine: Engine) -> SiteRotation:
+    """Log the administrator in on this home's station log and hand the site key over."""
+    log = open_audit_log(settings.home, settings.station, url=settings.audit_db or None,
+                         checkpoint_every=settings.checkpoint_every)
+    reason = "site key not rotated"
+    try:
+        with acting_as(log, args, Action.MANAGE_KEYS,
+                       subject="hand the site key over to a new key") as admin:
+            rotation = hand_over_site_key(log, key_file, admin, engine)
+        reason = "site key rotated"
+    finally:
+        log.close(reason)
+    return rotation
 
 
 def _print_site_key(what: str, key_fingerprint: str) -> None:

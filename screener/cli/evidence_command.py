@@ -158,6 +158,11 @@ def site_lines(site: dict[str, Any]) -> list[str]:
         rotations = site.get("key_rotations") or 0
         handed = (f", through {rotations} site key rotation(s) signed by both keys"
                   if rotations else "")
+        current, pinned = site.get("current_key"), site.get("pinned")
+        if pinned and current and pinned != current:
+            handed += (f"; the pinned key was handed over since: pin the current site key "
+                       f"{display_fingerprint(current)}, as a check pinned to a retired "
+                       "key trusts whoever holds it")
         lines = [f"  site checkpoints: {', '.join(map(str, numbers))}, signed by site key "
                  f"{keys} ({pin}{handed})"]
     for station, found in sorted((site.get("stations") or {}).items()):

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from screener.audit.chain import CheckpointRecord, EventRecord
 from screener.audit.keys import StationKey, key_path, load_key, save_key
 from screener.audit.log import AuditLog
@@ -45,10 +47,7 @@ def rotate_station_key(log: AuditLog, home: Path, operator: Operator) -> Rotatio
     new_key = StationKey.generate()
     save_key(new_key, pending)  # on disk before the chain names it
     event = log.rotate_key(new_key, actor=operator.id, role=operator.role.value)
-    retired = path.with_name(f"{path.name}.retired-{old[:8]}")
-    path.rename(retired)
-    pending.rename(path)
-    return Rotation(old, new_key.fingerprint, retired, event)
+    return Rotation(old, new_key.fingerprint, _swap_in(path, pending, old), event)
 
 
 @dataclass(frozen=True)
@@ -59,25 +58,25 @@ class SiteRotation:
     event: EventRecord
 
 
-def hand_over_site_key(log: AuditLog, key_file: Path, operator: Operator) -> SiteRotation:
+def hand_over_site_key(log: AuditLog, key_file: Path, operator: Operator,
+                       engine: Engine | None = None) -> SiteRotation:
     """Hand the site key in ``key_file`` over to a new key: the rotation (signed by both
-    keys) and the new key's first site checkpoint go into the site database (the log's),
-    ``site.key_rotated`` into this station's chain in the operator's name, and the files
-    are swapped as for a station key."""
+    keys) and the new key's first site checkpoint go into the site database (``engine``,
+    default the log's), ``site.key_rotated`` into this station's chain in the operator's
+    name, and the files are swapped as for a station key."""
     Guard(log).require(operator.id, operator.role, Action.MANAGE_KEYS,
                        subject="hand the site key over to a new key")
+    site = engine or log.engine
     old_key = load_key(key_file)
-    pending = key_file.with_name(f"{key_file.name}.new")
+    pending = _pending(key_file)
     new_key = StationKey.generate()
     save_key(new_key, pending)  # on disk before the database names it
     try:
-        record, checkpoint = rotate_site_key(log.engine, old_key, new_key)
+        record, checkpoint = rotate_site_key(site, old_key, new_key)
     except BaseException:
-        _drop_unless_named(log, pending, new_key)
+        _drop_unless_named(site, pending, new_key.fingerprint)
         raise
-    retired = key_file.with_name(f"{key_file.name}.retired-{old_key.fingerprint[:8]}")
-    key_file.rename(retired)
-    pending.rename(key_file)
+    retired = _swap_in(key_file, pending, old_key.fingerprint)
     event = log.append(KIND_SITE_KEY_ROTATED, {
         "rotation": record.number, "first_checkpoint": record.first_checkpoint,
         "previous_fingerprint": record.old_fingerprint, "fingerprint": record.new_fingerprint},
@@ -85,16 +84,48 @@ def hand_over_site_key(log: AuditLog, key_file: Path, operator: Operator) -> Sit
     return SiteRotation(record, checkpoint, retired, event)
 
 
-def _drop_unless_named(log: AuditLog, pending: Path, new_key: StationKey) -> None:
-    """After a failed hand-over: remove the new key's file unless the database names it
-    after all (the commit landed and only its answer was lost), so that the next attempt
-    can write it again. When the database cannot tell, the file stays."""
+def finish_hand_over(key_file: Path, engine: Engine) -> Path | None:
+    """Settle a hand-over that stopped half-way: when ``<key_file>.new`` holds the key the
+    site database now names, it takes the place of ``key_file`` (returns where the old
+    one is kept); when the database never named it, it is removed. None when there was
+    nothing to finish."""
+    pending = _pending(key_file)
+    if not pending.exists():
+        return None
+    new_key = load_key(pending)
+    if _drop_unless_named(engine, pending, new_key.fingerprint):
+        return None
+    old = load_key(key_file).fingerprint if key_file.exists() else "missing"
+    return _swap_in(key_file, pending, old)
+
+
+def _pending(key_file: Path) -> Path:
+    return key_file.with_name(f"{key_file.name}.new")
+
+
+def _swap_in(key_file: Path, pending: Path, old_fingerprint: str) -> Path:
+    """The new key file takes the place of ``key_file`` in one rename (``key_file`` is
+    never missing); the old one is kept beside it as ``*.retired-<fingerprint[:8]>``."""
+    retired = key_file.with_name(f"{key_file.name}.retired-{old_fingerprint[:8]}")
+    if key_file.exists() and not retired.exists():
+        retired.hardlink_to(key_file)
+    pending.replace(key_file)
+    return retired
+
+
+def _drop_unless_named(engine: Engine, pending: Path, new_fingerprint: str) -> bool:
+    """After a failed or interrupted hand-over: remove the new key's file unless the
+    database names it after all (the commit landed and only its answer was lost), so that
+    the next attempt can write it again. When the database cannot tell, the file stays.
+    Returns whether it was removed."""
     try:
-        current = current_site_key_of(log.engine)
+        current = current_site_key_of(engine)
     except ScreenerError:
-        return
-    if current != new_key.fingerprint:
-        pending.unlink(missing_ok=True)
+        return False
+    if current == new_fingerprint:
+        return False
+    pending.unlink(missing_ok=True)
+    return True
 
 
 def sign_checkpoint(log: AuditLog, operator: Operator,

@@ -19,14 +19,17 @@ checkpoint is declared not yet covered. The file is one JSON object::
      "stations": [{"station", "exported": [seq, ...], "covered_by": [N, ...],
                    "not_yet_covered": [seq, ...], "last_site_checkpoint": N | null,
                    "last_head_seq": seq | null}, ...],
-     "key_rotations": [{number, time_utc, first_checkpoint, old_fingerprint,
+     "key_rotations": [{number, time_utc, first_checkpoint, previous, old_fingerprint,
                         old_public_key, new_fingerprint, new_public_key, endorsement,
-                        acceptance}, ...]}
+                        acceptance}, ...],
+     "hand_over_links": [{the signed fields of a site checkpoint}, ...]}
 
 ``key_rotations`` (every site key rotation in the database at export, absent from bundles
 made before rotations existed) lets a bundle whose site checkpoints were signed by an
 earlier or a later site key verify against the fingerprint pinned today
-(:func:`~screener.audit.site_keys.key_schedule`).
+(:func:`~screener.audit.site_keys.key_schedule`); ``hand_over_links`` lead each bundled
+site checkpoint of a retired key, by ``previous`` digests, to the last one of that key,
+which the rotation names.
 
 A bundle of a log with one station and no site checkpoint has no such file.
 :func:`check_site` checks one with nothing but the bundle; every problem names the file,
@@ -140,6 +143,9 @@ class SiteProof:
     links: dict[EventKey, EventRecord] = field(default_factory=dict)
     stations: list[StationCoverage] = field(default_factory=list)
     rotations: list[SiteKeyRotationRecord] = field(default_factory=list)
+    #: the signed fields of the site checkpoints that link a bundled one of a retired key
+    #: to the last one of that key, which the rotation names by its digest
+    hand_over_links: dict[int, SiteCheckpointRecord] = field(default_factory=dict)
 
     @property
     def key_fingerprints(self) -> list[str]:
@@ -153,7 +159,9 @@ class SiteProof:
                 "heads": [entry.as_dict() for entry in self.heads],
                 "links": [record.as_dict() for _, record in sorted(self.links.items())],
                 "stations": [coverage.as_dict() for coverage in self.stations],
-                "key_rotations": [rotation.as_dict() for rotation in self.rotations]}
+                "key_rotations": [rotation.as_dict() for rotation in self.rotations],
+                "hand_over_links": [cp.signed_fields()
+                                    for _, cp in sorted(self.hand_over_links.items())]}
         return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
                 ).encode("utf-8")
 
@@ -214,7 +222,29 @@ def gather_site_proof(engine: Engine, selected: Iterable[EventRecord],
                     proof.links[(station, event.seq)] = event
             covered = head.seq
         proof.stations.append(coverage)
+    proof.hand_over_links = _hand_over_links(records, rotations, proof.checkpoints)
     return proof
+
+
+def _hand_over_links(records: list[SiteCheckpointRecord],
+                     rotations: list[SiteKeyRotationRecord],
+                     bundled: Mapping[int, SiteCheckpointRecord]
+                     ) -> dict[int, SiteCheckpointRecord]:  # fmt: skip
+    """The site checkpoints from each bundled one of a retired key up to that key's last,
+    which the rotation that retired it names by digest (those not bundled already)."""
+    if not records or not rotations:
+        return {}
+    schedule, _ = key_schedule(records[0].key_fingerprint, rotations)
+    by_number = {record.number: record for record in records}
+    links: dict[int, SiteCheckpointRecord] = {}
+    for number in bundled:
+        point = schedule.hand_over_after(number)
+        if point is None:
+            continue
+        for between in range(number + 1, point[0] + 1):
+            if between not in bundled and between in by_number:
+                links[between] = by_number[between]
+    return links
 
 
 # ---------------------------------------------------------------------- reading
@@ -257,11 +287,12 @@ class SiteCheck:
     key_fingerprints: list[str] = field(default_factory=list)
     stations: dict[str, dict[str, Any]] = field(default_factory=dict)
     key_rotations: int = 0
+    current_key: str | None = None  # the key the last bundled rotation hands over to
 
     def summary(self, pinned: str | None) -> dict[str, Any]:
         return {"checkpoints": self.checkpoints, "key_fingerprints": self.key_fingerprints,
-                "key_rotations": self.key_rotations, "pinned": pinned,
-                "stations": self.stations}
+                "key_rotations": self.key_rotations, "current_key": self.current_key,
+                "pinned": pinned, "stations": self.stations}
 
 
 def _records(name: str, doc: Mapping[str, Any], key: str, check: SiteCheck) -> list[Any]:
@@ -308,6 +339,43 @@ def _parse_rotations(name: str, doc: Mapping[str, Any],
     return found
 
 
+def _parse_hand_over_links(name: str, doc: Mapping[str, Any],
+                           check: SiteCheck) -> dict[int, dict[str, Any]]:
+    """The signed fields of the site checkpoints that link bundled ones of a retired key
+    to the hand-over (absent when the bundle needs none)."""
+    if "hand_over_links" not in doc:
+        return {}
+    found: dict[int, dict[str, Any]] = {}
+    for index, obj in enumerate(_records(name, doc, "hand_over_links", check), 1):
+        fault = field_fault(obj, _SIGNED_FIELDS) if isinstance(obj, dict) else (
+            "is not an object")
+        if fault is not None:
+            check.problems.append(f"{name}: hand-over link entry {index} {fault}")
+            continue
+        found[int(obj["number"])] = {k: obj[k] for k in _SIGNED_FIELDS}
+    return found
+
+
+def _reaches_hand_over(number: int, point: tuple[int, str],
+                       records: Mapping[int, BundledCheckpoint],
+                       links: Mapping[int, dict[str, Any]]) -> bool:
+    """Whether site checkpoint ``number`` leads, by ``previous`` digests, to the last one
+    of its key (``point``: its number and the digest the rotation names)."""
+    last, digest = point
+
+    def fields(n: int) -> dict[str, Any] | None:
+        return records[n].fields if n in records else links.get(n)
+
+    current = fields(number)
+    for n in range(number, last):
+        following = fields(n + 1)
+        if current is None or following is None or \
+                following["previous"] != hashlib.sha256(site_message(current)).hexdigest():
+            return False
+        current = following
+    return current is not None and hashlib.sha256(site_message(current)).hexdigest() == digest
+
+
 def _key_schedule(name: str, records: Mapping[int, BundledCheckpoint],
                   rotations: list[SiteKeyRotationRecord], check: SiteCheck) -> KeySchedule:
     """The key schedule from the first site key through the bundled rotations (the first
@@ -318,6 +386,9 @@ def _key_schedule(name: str, records: Mapping[int, BundledCheckpoint],
     check.key_rotations = len(rotations)
     if broken is not None:
         check.problems.append(f"{name}: {broken}")
+    if schedule.first_key is None and records:  # rotation 1 unusable: one key, the first's
+        schedule = KeySchedule(str(records[min(records)].fields["key_fingerprint"]))
+    check.current_key = schedule.current
     return schedule
 
 
@@ -331,7 +402,8 @@ def _key_name(schedule: KeySchedule, key: str, pinned: bool) -> str:
 
 
 def _check_checkpoints(name: str, records: Mapping[int, BundledCheckpoint],
-                       schedule: KeySchedule, pinned: str | None, check: SiteCheck) -> set[int]:
+                       schedule: KeySchedule, pinned: str | None,
+                       links: Mapping[int, dict[str, Any]], check: SiteCheck) -> set[int]:
     """The numbers of the site checkpoints whose key, signature and links hold."""
     sound: set[int] = set()
     for number, record in sorted(records.items()):
@@ -361,6 +433,13 @@ def _check_checkpoints(name: str, records: Mapping[int, BundledCheckpoint],
         if expected is not None and actual != expected:
             check.problems.append(f"{label}: signed by site key {shown}, not by "
                                   f"{_key_name(schedule, expected, is_pinned)}")
+            ok = False
+        point = schedule.hand_over_after(number)
+        if ok and point is not None and not _reaches_hand_over(number, point, records, links):
+            check.problems.append(f"{label}: signed by a key later handed over, but it does "
+                                  f"not lead by 'previous' digests to site checkpoint "
+                                  f"{point[0]}, the last of that key as the hand-over names "
+                                  "it")
             ok = False
         before = records.get(number - 1)
         if before is not None and record.fields["previous"] != before.digest():
@@ -584,7 +663,8 @@ def check_site(name: str, data: bytes, chain: Chain, pinned: str | None = None) 
     records = _parse_checkpoints(name, doc, check)
     check.checkpoints = sorted(records)
     schedule = _key_schedule(name, records, _parse_rotations(name, doc, check), check)
-    sound = _check_checkpoints(name, records, schedule, pinned, check)
+    sound = _check_checkpoints(name, records, schedule, pinned,
+                               _parse_hand_over_links(name, doc, check), check)
     events = dict(chain.events)
     _parse_links(name, doc, chain, events, check)
     anchors = _check_heads(name, _parse_heads(name, doc, check), records, sound, events,
