@@ -108,10 +108,11 @@ def test_a_thief_of_the_retired_key_cannot_hand_the_site_over(rotated):
     """Key A leaks after it handed over to B. The thief records a rotation A -> C (both
     signatures valid: they hold A and made C) and a checkpoint by C: the rotation does not
     hand over from the key then current, so C's checkpoint is foreign."""
-    url, old, new, _ = rotated
+    url, old, new, rotation = rotated
     thief = StationKey.generate()
     fields = {"number": 2, "time_utc": "2026-11-23T23:00:00.000000Z", "first_checkpoint": 4,
-              "previous": "ab" * 32, "old_fingerprint": old.fingerprint,
+              "previous": "ab" * 32, "previous_rotation": rotation.digest(),
+              "old_fingerprint": old.fingerprint,
               "old_public_key": old.public_hex,
               "new_fingerprint": thief.fingerprint, "new_public_key": thief.public_hex}
     message = rotation_message(fields)
@@ -287,7 +288,9 @@ def test_a_failed_hand_over_leaves_no_key_file_behind(isolated_cli, tmp_path, mo
     monkeypatch.setattr("screener.workflow.station_keys.rotate_site_key", refused)
     code, _, err = isolated_cli("audit", "site-key", "rotate", *login_args(monkeypatch, "chief"))
     assert code == 2 and "no longer holds the head" in err
-    assert sorted(p.name for p in key_file.parent.iterdir()) == ["site.ed25519.pem"]
+    (unused,) = key_file.parent.glob("*.unused-*")  # set aside, never deleted
+    assert sorted(p.name for p in key_file.parent.iterdir()) == ["site.ed25519.pem",
+                                                                  unused.name]
     assert load_key(key_file).fingerprint == old
     monkeypatch.undo()
     monkeypatch.setenv("SCREENER_STATION", "lane-1")
@@ -324,3 +327,47 @@ def test_an_interrupted_hand_over_is_finished_and_a_lost_key_not_replaced(isolat
     code, _, err = isolated_cli("audit", "site-checkpoint")
     assert code == 2 and "no site key file, but the site is signed by key" in err
     assert not key_file.exists()
+
+
+def test_settling_a_hand_over_against_another_database_touches_nothing(rotated, tmp_path):
+    """The new key waits in .new after a commit on the site database; asked of a database
+    that knows nothing of it (a station's own file), nothing is moved or deleted."""
+    from screener.workflow.station_keys import finish_hand_over
+
+    url, old, new, _ = rotated
+    key_file = tmp_path / "keys" / "site.ed25519.pem"
+    save_key(old, key_file)
+    save_key(new, key_file.with_name("site.ed25519.pem.new"))
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    _events(elsewhere, tmp_path / "other", "lane-9")
+    for database in (elsewhere, url):
+        engine = create_audit_engine(database, create=False)
+        try:
+            retired = finish_hand_over(key_file, engine)
+        finally:
+            engine.dispose()
+        if database == elsewhere:
+            assert retired is None
+            assert load_key(key_file.with_name("site.ed25519.pem.new")) is not None
+            assert load_key(key_file).fingerprint == old.fingerprint
+    assert load_key(key_file).fingerprint == new.fingerprint  # the site database said so
+    assert retired is not None and load_key(retired).fingerprint == old.fingerprint
+    assert not key_file.with_name("site.ed25519.pem.new").exists()
+
+
+def test_rows_that_do_not_verify_neither_lock_the_key_out_nor_get_handed_over(rotated):
+    url, _, new, rotation = rotated
+    conn = attacker(_home_of(url))
+    junk = {**rotation.as_dict(), "number": 2, "first_checkpoint": 9}
+    conn.execute(f"INSERT INTO site_key_rotations ({', '.join(junk)}) VALUES "
+                 f"({', '.join('?' * len(junk))})", tuple(junk.values()))
+    row = conn.execute("SELECT * FROM site_checkpoints WHERE number = 1").fetchone()
+    conn.execute("INSERT INTO site_checkpoints VALUES (0" + ", ?" * (len(row) - 1) + ")",
+                 row[1:])
+    engine = create_audit_engine(url, create=False)
+    try:
+        assert make_site_checkpoint(engine, new).number == 4  # B is still the site's key
+        with pytest.raises(SiteCheckpointError, match="run 'screener audit verify'"):
+            rotate_site_key(engine, new, StationKey.generate())
+    finally:
+        engine.dispose()

@@ -100,6 +100,7 @@ class SiteKeyRotation(Base):
     time_utc: Mapped[str] = mapped_column(String(32))
     first_checkpoint: Mapped[int] = mapped_column(Integer)
     previous: Mapped[str] = mapped_column(String(HASH_LENGTH))  # digest of the checkpoint before
+    previous_rotation: Mapped[str] = mapped_column(String(HASH_LENGTH))  # digest, or 64 zeros
     old_fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))
     old_public_key: Mapped[str] = mapped_column(String(HASH_LENGTH))
     new_fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))

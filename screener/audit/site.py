@@ -42,6 +42,9 @@ from screener.audit.database import engine_label, translated_errors
 from screener.audit.keys import StationKey, display_fingerprint
 from screener.audit.schema import Event, SiteCheckpoint, SiteKeyRotation
 from screener.audit.site_keys import (
+    NO_PREVIOUS_ROTATION,
+    KeySchedule,
+    RotationFault,
     SiteKeyRotationRecord,
     key_schedule,
     rotation_message,
@@ -217,10 +220,9 @@ def make_site_checkpoint(engine: Engine, key: StationKey) -> SiteCheckpointRecor
             given = display_fingerprint(key.fingerprint)
             raise SiteCheckpointError(
                 f"{engine_label(engine)}: the site key given ({given}) is not the site's "
-                f"current key ({display_fingerprint(current)}); sign with that key (after an "
-                "interrupted hand-over the new key waits in site.ed25519.pem.new, and "
-                "'screener audit site-key show' finishes it), or run 'screener audit "
-                "verify' if the site names a key you never made")
+                f"current key ({display_fingerprint(current)}); sign with that key "
+                "(--site-key), or run 'screener audit verify' if the site names a key you "
+                "never made")
         return _sign_heads(conn, engine, key, last)
 
 
@@ -235,7 +237,11 @@ def rotate_site_key(engine: Engine, old: StationKey, new: StationKey
         if last is None:
             raise SiteCheckpointError(f"{engine_label(engine)}: no site checkpoint yet, so the "
                                       "site key has signed nothing: replace its file instead")
-        current = current_site_key(conn)
+        schedule, fault = _schedule(conn)
+        if fault is not None:
+            raise SiteCheckpointError(f"{engine_label(engine)}: {fault}; run 'screener audit "
+                                      "verify' and deal with it before handing over")
+        current = None if schedule is None else schedule.current
         if old.fingerprint != current:
             raise SiteCheckpointError(
                 f"{engine_label(engine)}: the site key file holds key "
@@ -247,6 +253,7 @@ def rotate_site_key(engine: Engine, old: StationKey, new: StationKey
         fields: dict[str, Any] = {
             "number": len(rotations) + 1, "time_utc": utc_now(),
             "first_checkpoint": last.number + 1, "previous": last.digest(),
+            "previous_rotation": rotations[-1].digest() if rotations else NO_PREVIOUS_ROTATION,
             "old_fingerprint": old.fingerprint, "old_public_key": old.public_hex,
             "new_fingerprint": new.fingerprint, "new_public_key": new.public_hex}
         message = rotation_message(fields)
@@ -260,12 +267,17 @@ def current_site_key(conn: Connection) -> str | None:
     """The fingerprint of the key that must sign the next site checkpoint: site checkpoint
     1's key as every sound rotation hands it over (rows that do not verify are ignored,
     so an inserted one cannot lock the real key out); None before the first."""
+    schedule, _ = _schedule(conn)
+    return None if schedule is None else schedule.current
+
+
+def _schedule(conn: Connection) -> tuple[KeySchedule | None, RotationFault | None]:
+    """The key schedule from site checkpoint 1's key (None before it)."""
     first = conn.execute(select(SiteCheckpoint.key_fingerprint)
-                         .order_by(SiteCheckpoint.number).limit(1)).scalar()
+                         .where(SiteCheckpoint.number == 1)).scalar()
     if first is None:
-        return None
-    schedule, _ = key_schedule(first, site_key_rotations(conn))
-    return schedule.current
+        return None, None
+    return key_schedule(first, site_key_rotations(conn))
 
 
 def current_site_key_of(engine: Engine) -> str | None:

@@ -5,9 +5,11 @@ A rotation is one record (table ``site_key_rotations``, docs/audit.md "Site key
 rotation"): the old and new public keys, the number of the first site checkpoint the new
 key signs, and two Ed25519 signatures over the same message,
 ``"screener-site-key-rotation-v1\\n" + canonical({number, time_utc, first_checkpoint,
-previous, old_fingerprint, old_public_key, new_fingerprint, new_public_key})``, where
-``previous`` is the digest of the last site checkpoint the old key signed (number
-``first_checkpoint - 1``):
+previous, previous_rotation, old_fingerprint, old_public_key, new_fingerprint,
+new_public_key})``, where ``previous`` is the digest of the last site checkpoint the old
+key signed (number ``first_checkpoint - 1``) and ``previous_rotation`` the digest of the
+rotation before (64 zeros for the first), so that the rotations form a chain of their own
+and a later key vouches for every earlier hand-over:
 
 * the **endorsement**, by the old key: whoever trusts the old key trusts the new one;
 * the **acceptance**, by the new key: whoever trusts the new key (a supervisor who pins
@@ -24,6 +26,7 @@ evidence bundle both use it.
 from __future__ import annotations
 
 import bisect
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +37,11 @@ from screener.audit.keys import display_fingerprint, fingerprint, signature_vali
 from screener.audit.schema import SiteKeyRotation
 
 ROTATION_DOMAIN = b"screener-site-key-rotation-v1\n"
+NO_PREVIOUS_ROTATION = "0" * 64
 #: The fields of a rotation record and their types, as a bundle's JSON holds them.
 ROTATION_FIELDS: dict[str, type] = {
     "number": int, "time_utc": str, "first_checkpoint": int, "previous": str,
-    "old_fingerprint": str,
+    "previous_rotation": str, "old_fingerprint": str,
     "old_public_key": str, "new_fingerprint": str, "new_public_key": str,
     "endorsement": str, "acceptance": str}
 
@@ -48,6 +52,7 @@ class SiteKeyRotationRecord:
     time_utc: str
     first_checkpoint: int
     previous: str
+    previous_rotation: str
     old_fingerprint: str
     old_public_key: str
     new_fingerprint: str
@@ -58,11 +63,16 @@ class SiteKeyRotationRecord:
     def signed_fields(self) -> dict[str, Any]:
         return {"number": self.number, "time_utc": self.time_utc,
                 "first_checkpoint": self.first_checkpoint, "previous": self.previous,
+                "previous_rotation": self.previous_rotation,
                 "old_fingerprint": self.old_fingerprint, "old_public_key": self.old_public_key,
                 "new_fingerprint": self.new_fingerprint, "new_public_key": self.new_public_key}
 
     def message(self) -> bytes:
         return rotation_message(self.signed_fields())
+
+    def digest(self) -> str:
+        """What the next rotation's ``previous_rotation`` names."""
+        return hashlib.sha256(self.message()).hexdigest()
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.signed_fields(), "endorsement": self.endorsement,
@@ -165,8 +175,9 @@ def key_schedule(first_key: str | None, rotations: list[SiteKeyRotationRecord]
     successors: list[str] = []
     digests: list[str] = []
     current = first_key
+    before = NO_PREVIOUS_ROTATION
     for expected, rotation in enumerate(sorted(rotations, key=lambda r: r.number), 1):
-        detail = _rotation_fault(rotation, expected, current, starts)
+        detail = _rotation_fault(rotation, expected, current, starts, before)
         if detail is not None:
             fault = RotationFault(rotation.number, rotation.first_checkpoint, detail)
             return KeySchedule(first_key, tuple(starts), tuple(successors),
@@ -177,13 +188,16 @@ def key_schedule(first_key: str | None, rotations: list[SiteKeyRotationRecord]
         successors.append(rotation.new_fingerprint)
         digests.append(rotation.previous)
         current = rotation.new_fingerprint
+        before = rotation.digest()
     return KeySchedule(first_key, tuple(starts), tuple(successors), tuple(digests)), None
 
 
 def _rotation_fault(rotation: SiteKeyRotationRecord, expected: int, current: str | None,
-                    starts: list[int]) -> str | None:
+                    starts: list[int], before: str) -> str | None:
     if rotation.number != expected:
         return f"rotation {expected} is missing (next present: {rotation.number})"
+    if rotation.previous_rotation != before:
+        return "it does not name the rotation before it (previous_rotation)"
     if rotation.first_checkpoint < 2 or (starts and rotation.first_checkpoint <= starts[-1]):
         return (f"it starts at site checkpoint {rotation.first_checkpoint}, not after the "
                 "rotation before it")

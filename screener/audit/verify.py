@@ -480,7 +480,8 @@ def check_site_checkpoints(records: list[SiteCheckpointRecord], expected: SiteEx
     the file copy's, when it is sound and the database lost it)."""
     report = SiteReport(checkpoints=len(records), latest=records[-1] if records else None,
                         key_rotations=len(rotations))
-    schedule, broken = key_schedule(records[0].key_fingerprint if records else None,
+    first = next((r for r in records if r.number == 1), records[0] if records else None)
+    schedule, broken = key_schedule(None if first is None else first.key_fingerprint,
                                     list(rotations))
     if broken is not None:
         report.findings.append(SiteFinding(broken.first_checkpoint, Fault.SITE_KEY,

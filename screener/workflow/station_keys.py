@@ -47,14 +47,16 @@ def rotate_station_key(log: AuditLog, home: Path, operator: Operator) -> Rotatio
     new_key = StationKey.generate()
     save_key(new_key, pending)  # on disk before the chain names it
     event = log.rotate_key(new_key, actor=operator.id, role=operator.role.value)
-    return Rotation(old, new_key.fingerprint, _swap_in(path, pending, old), event)
+    retired = _swap_in(path, pending, old)
+    assert retired is not None  # the station's key file exists: the log was opened with it
+    return Rotation(old, new_key.fingerprint, retired, event)
 
 
 @dataclass(frozen=True)
 class SiteRotation:
     record: SiteKeyRotationRecord
     checkpoint: SiteCheckpointRecord  # the new key's first site checkpoint
-    retired: Path
+    retired: Path | None
     event: EventRecord
 
 
@@ -74,7 +76,7 @@ def hand_over_site_key(log: AuditLog, key_file: Path, operator: Operator,
     try:
         record, checkpoint = rotate_site_key(site, old_key, new_key)
     except BaseException:
-        _drop_unless_named(site, pending, new_key.fingerprint)
+        _settle(key_file, pending, site)  # set aside if refused; installed if it committed
         raise
     retired = _swap_in(key_file, pending, old_key.fingerprint)
     event = log.append(KIND_SITE_KEY_ROTATED, {
@@ -85,47 +87,47 @@ def hand_over_site_key(log: AuditLog, key_file: Path, operator: Operator,
 
 
 def finish_hand_over(key_file: Path, engine: Engine) -> Path | None:
-    """Settle a hand-over that stopped half-way: when ``<key_file>.new`` holds the key the
-    site database now names, it takes the place of ``key_file`` (returns where the old
-    one is kept); when the database never named it, it is removed. None when there was
-    nothing to finish."""
+    """Settle a hand-over that stopped half-way (``<key_file>.new`` left behind), by what
+    the site database positively says: when it names that key, the key takes the place
+    of ``key_file`` (returns where the old one is kept); when it names the key in
+    ``key_file``, the unused one is set aside as ``*.unused-<fingerprint[:8]>``. When it
+    names neither (another database, none reachable) nothing is touched. A key file is
+    never deleted."""
     pending = _pending(key_file)
     if not pending.exists():
         return None
-    new_key = load_key(pending)
-    if _drop_unless_named(engine, pending, new_key.fingerprint):
+    return _settle(key_file, pending, engine)
+
+
+def _settle(key_file: Path, pending: Path, engine: Engine) -> Path | None:
+    new = load_key(pending).fingerprint
+    old = load_key(key_file).fingerprint if key_file.exists() else None
+    try:
+        current = current_site_key_of(engine)
+    except ScreenerError:
         return None
-    old = load_key(key_file).fingerprint if key_file.exists() else "missing"
-    return _swap_in(key_file, pending, old)
+    if current == new and old != new:
+        return _swap_in(key_file, pending, old)
+    if current is not None and current == old:
+        pending.replace(pending.with_name(f"{key_file.name}.unused-{new[:8]}"))
+    return None
 
 
 def _pending(key_file: Path) -> Path:
     return key_file.with_name(f"{key_file.name}.new")
 
 
-def _swap_in(key_file: Path, pending: Path, old_fingerprint: str) -> Path:
+def _swap_in(key_file: Path, pending: Path, old_fingerprint: str | None) -> Path | None:
     """The new key file takes the place of ``key_file`` in one rename (``key_file`` is
-    never missing); the old one is kept beside it as ``*.retired-<fingerprint[:8]>``."""
-    retired = key_file.with_name(f"{key_file.name}.retired-{old_fingerprint[:8]}")
-    if key_file.exists() and not retired.exists():
-        retired.hardlink_to(key_file)
+    never missing); the old one, if any, is kept beside it as
+    ``*.retired-<fingerprint[:8]>`` (returned)."""
+    retired = None
+    if old_fingerprint is not None and key_file.exists():
+        retired = key_file.with_name(f"{key_file.name}.retired-{old_fingerprint[:8]}")
+        if not retired.exists():
+            retired.hardlink_to(key_file)
     pending.replace(key_file)
     return retired
-
-
-def _drop_unless_named(engine: Engine, pending: Path, new_fingerprint: str) -> bool:
-    """After a failed or interrupted hand-over: remove the new key's file unless the
-    database names it after all (the commit landed and only its answer was lost), so that
-    the next attempt can write it again. When the database cannot tell, the file stays.
-    Returns whether it was removed."""
-    try:
-        current = current_site_key_of(engine)
-    except ScreenerError:
-        return False
-    if current == new_fingerprint:
-        return False
-    pending.unlink(missing_ok=True)
-    return True
 
 
 def sign_checkpoint(log: AuditLog, operator: Operator,

@@ -19,9 +19,9 @@ checkpoint is declared not yet covered. The file is one JSON object::
      "stations": [{"station", "exported": [seq, ...], "covered_by": [N, ...],
                    "not_yet_covered": [seq, ...], "last_site_checkpoint": N | null,
                    "last_head_seq": seq | null}, ...],
-     "key_rotations": [{number, time_utc, first_checkpoint, previous, old_fingerprint,
-                        old_public_key, new_fingerprint, new_public_key, endorsement,
-                        acceptance}, ...],
+     "key_rotations": [{number, time_utc, first_checkpoint, previous, previous_rotation,
+                        old_fingerprint, old_public_key, new_fingerprint, new_public_key,
+                        endorsement, acceptance}, ...],
      "hand_over_links": [{the signed fields of a site checkpoint}, ...]}
 
 ``key_rotations`` (every site key rotation in the database at export, absent from bundles
