@@ -261,8 +261,11 @@ def card(models: Path) -> str:
         "writes this card",
         "```",
         "",
-        "which runs `python -m training.train --out models --seed 0 --checkpoint`, then "
-        "`python -m training.run_evaluations`, then `python -m training.model_card`. "
+        "which runs phase 1, `python -m training.train --out build/model-phase1 --seed 0 "
+        "--checkpoint`, then phase 2 from its model, `python -m training.train --out models "
+        "--seed 0 --checkpoint --resume build/model-phase1/threats.onnx --bags 1000 "
+        "--minutes 80 --lr 2e-3`, then `python -m training.run_evaluations`, then "
+        "`python -m training.model_card`. "
         "Training stops on wall clock, so another machine gives a close, not identical, "
         "model (training/README.md).",
         "",
