@@ -303,15 +303,26 @@ def _records(name: str, doc: Mapping[str, Any], key: str, check: SiteCheck) -> l
     return value
 
 
+def _sound_entries(name: str, doc: Mapping[str, Any], key: str,
+                   spec: Mapping[str, tuple[type, ...]], what: str,
+                   check: SiteCheck) -> list[dict[str, Any]]:
+    """The objects of the list ``doc[key]`` whose fields match ``spec``; each other entry
+    is named as a problem ("<what> entry <n> ...")."""
+    sound = []
+    for index, obj in enumerate(_records(name, doc, key, check), 1):
+        fault = field_fault(obj, spec) if isinstance(obj, dict) else "is not an object"
+        if fault is not None:
+            check.problems.append(f"{name}: {what} entry {index} {fault}")
+        else:
+            sound.append(obj)
+    return sound
+
+
 def _parse_checkpoints(name: str, doc: Mapping[str, Any],
                        check: SiteCheck) -> dict[int, BundledCheckpoint]:
     found: dict[int, BundledCheckpoint] = {}
-    for index, obj in enumerate(_records(name, doc, "site_checkpoints", check), 1):
-        fault = field_fault(obj, _CHECKPOINT_FIELDS) if isinstance(obj, dict) else (
-            "is not an object")
-        if fault is not None:
-            check.problems.append(f"{name}: site checkpoint entry {index} {fault}")
-            continue
+    for obj in _sound_entries(name, doc, "site_checkpoints", _CHECKPOINT_FIELDS,
+                              "site checkpoint", check):
         record = BundledCheckpoint({k: obj[k] for k in _SIGNED_FIELDS}, obj["public_key"],
                                    obj["signature"])
         if record.number in found:
@@ -328,15 +339,9 @@ def _parse_rotations(name: str, doc: Mapping[str, Any],
     existed, or of a site that never rotated its key)."""
     if "key_rotations" not in doc:
         return []
-    found: list[SiteKeyRotationRecord] = []
-    for index, obj in enumerate(_records(name, doc, "key_rotations", check), 1):
-        fault = field_fault(obj, {k: (kind,) for k, kind in ROTATION_FIELDS.items()}) \
-            if isinstance(obj, dict) else "is not an object"
-        if fault is not None:
-            check.problems.append(f"{name}: key rotation entry {index} {fault}")
-            continue
-        found.append(SiteKeyRotationRecord.from_dict(obj))
-    return found
+    spec = {k: (kind,) for k, kind in ROTATION_FIELDS.items()}
+    return [SiteKeyRotationRecord.from_dict(obj) for obj in _sound_entries(
+        name, doc, "key_rotations", spec, "key rotation", check)]
 
 
 def _parse_hand_over_links(name: str, doc: Mapping[str, Any],
@@ -345,15 +350,8 @@ def _parse_hand_over_links(name: str, doc: Mapping[str, Any],
     to the hand-over (absent when the bundle needs none)."""
     if "hand_over_links" not in doc:
         return {}
-    found: dict[int, dict[str, Any]] = {}
-    for index, obj in enumerate(_records(name, doc, "hand_over_links", check), 1):
-        fault = field_fault(obj, _SIGNED_FIELDS) if isinstance(obj, dict) else (
-            "is not an object")
-        if fault is not None:
-            check.problems.append(f"{name}: hand-over link entry {index} {fault}")
-            continue
-        found[int(obj["number"])] = {k: obj[k] for k in _SIGNED_FIELDS}
-    return found
+    return {int(obj["number"]): {k: obj[k] for k in _SIGNED_FIELDS} for obj in _sound_entries(
+        name, doc, "hand_over_links", _SIGNED_FIELDS, "hand-over link", check)}
 
 
 def _reaches_hand_over(number: int, point: tuple[int, str],
