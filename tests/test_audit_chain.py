@@ -21,6 +21,7 @@ from screener.audit.canonical import canonical_json
 from screener.audit.chain import GENESIS_PREV_HASH, KIND_GENESIS, event_hash
 from screener.audit.keys import StationKey, key_path
 from screener.audit.log import AuditLog, open_audit_log
+from screener.audit.migrations import LATEST_VERSION
 from screener.audit.verify import Fault
 from screener.errors import (
     AuditPayloadError,
@@ -265,7 +266,7 @@ def test_migrations_are_recorded_once(tmp_path):
     open_audit_log(home, STATION).close()
     rows = sqlite3.connect(home / "audit.sqlite").execute(
         "SELECT version FROM schema_migrations ORDER BY version").fetchall()
-    assert rows == [(1,), (2,), (3,), (4,)]
+    assert rows == [(v,) for v in range(1, LATEST_VERSION + 1)]
 
 
 def test_a_database_from_a_newer_screener_is_refused(tmp_path):

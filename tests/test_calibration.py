@@ -312,7 +312,9 @@ def test_shipped_files_equal_a_fresh_build(fresh):
         old = get_calibration(name)
         assert calibration_header(old) == calibration_header(new)
         np.testing.assert_allclose(old.curve_ratio, new.curve_ratio, rtol=1e-6)
-        np.testing.assert_array_equal(old.curve_a_high, new.curve_a_high)
+        # the log-spaced grid, to a few ulp (numpy's exp and log may round the last bit
+        # differently from one release to the next)
+        np.testing.assert_allclose(old.curve_a_high, new.curve_a_high, rtol=1e-12, atol=0)
         np.testing.assert_array_equal(old.reference_zeff, new.reference_zeff)
         np.testing.assert_allclose(old.zeff, new.zeff, atol=1e-3, equal_nan=True)
         differ = old.material_class != new.material_class
