@@ -51,6 +51,22 @@ ALWAYS = TipSettings(1.0, 1.0, {FtiCategory.GUN: 1.0, FtiCategory.KNIFE: 1.0}, 1
 NEVER = TipSettings(0.0, 0.0, {FtiCategory.GUN: 1.0}, 1)
 
 
+def fail_appends(log, monkeypatch, kind=None):
+    """Make ``log.append`` raise AuditUnavailableError ("disk full") for events of
+    ``kind`` (every event when None); returns the call that puts the real one back."""
+    from screener.errors import AuditUnavailableError
+
+    real_append = log.append
+
+    def failing(event_kind, *args, **kwargs):
+        if kind is None or event_kind == kind:
+            raise AuditUnavailableError("audit.sqlite", "disk full")
+        return real_append(event_kind, *args, **kwargs)
+
+    monkeypatch.setattr(log, "append", failing)
+    return lambda: monkeypatch.setattr(log, "append", real_append)
+
+
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     path = tmp_path_factory.mktemp("fti") / "library.h5"
@@ -332,18 +348,11 @@ def test_an_fti_is_never_shown_unlogged(log, library, bag, monkeypatch):
     from screener.errors import AuditUnavailableError
 
     session = session_with(log, library, ALWAYS)
-    real_append = log.append
-
-    def failing(kind, *args, **kwargs):
-        if kind == "tip.projected":
-            raise AuditUnavailableError("audit.sqlite", "disk full")
-        return real_append(kind, *args, **kwargs)
-
-    monkeypatch.setattr(log, "append", failing)
+    restore = fail_appends(log, monkeypatch, "tip.projected")
     with pytest.raises(AuditUnavailableError):
         session.receive(bag)
     assert session.state is SessionState.AWAITING_BAG and session.on_screen is None
-    monkeypatch.setattr(log, "append", real_append)
+    restore()
     session.receive(bag)
     assert session.on_screen.tip.projected
     kinds = [e.kind for e in events(log)]
@@ -396,14 +405,7 @@ def test_a_trial_the_log_could_not_take_is_logged_before_the_next_bag(log, libra
     session = session_with(log, library, NEVER)
     session.receive(bag)
     session.run_ai()
-    real_append = log.append
-
-    def failing(kind, *args, **kwargs):
-        if kind == KIND_TIP_OUTCOME:
-            raise AuditUnavailableError("audit.sqlite", "disk full")
-        return real_append(kind, *args, **kwargs)
-
-    monkeypatch.setattr(log, "append", failing)
+    restore = fail_appends(log, monkeypatch, KIND_TIP_OUTCOME)
     with pytest.raises(TrialNotLoggedError) as raised:
         session.decide(Decision.CLEAR)
     assert raised.value.decision.trial.outcome is TipOutcome.CORRECT_REJECTION
@@ -412,7 +414,7 @@ def test_a_trial_the_log_could_not_take_is_logged_before_the_next_bag(log, libra
     assert session.state is SessionState.AWAITING_BAG  # the decision stands
     with pytest.raises(TrialNotLoggedError):
         session.receive(bag)  # still down: no new bag before the trial is in
-    monkeypatch.setattr(log, "append", real_append)
+    restore()
     session.receive(bag)
     kinds = [e.kind for e in events(log)]
     assert kinds.count(KIND_TIP_OUTCOME) == 1
@@ -497,16 +499,11 @@ def test_a_discard_the_log_cannot_take_is_kept_and_end_discards_what_is_open(
 
     session = session_with(log, library, NEVER)
     dropped, ahead = session.plan_tip(bag), session.plan_tip(bag)
-    real_append = log.append
-
-    def down(kind, *args, **kwargs):
-        raise AuditUnavailableError("audit.sqlite", "disk full")
-
-    monkeypatch.setattr(log, "append", down)
+    restore = fail_appends(log, monkeypatch)
     assert session.discard_tip_plan(dropped, "the bag's file failed") is None  # no raise
     with pytest.raises(AuditUnavailableError):
         session.receive(bag)  # still down: nothing received, nothing planned
-    monkeypatch.setattr(log, "append", real_append)
+    restore()
     session.receive(bag)  # the kept discard first, then the bag with a fresh plan
     kinds = [e.kind for e in events(log)]
     assert kinds.index(KIND_TIP_PLAN_DISCARDED) < kinds.index("scan.received")
@@ -528,17 +525,10 @@ def test_a_plan_received_again_after_a_failed_append_is_scheduled_once(log, libr
 
     session = session_with(log, library, ALWAYS)
     plan = session.plan_tip(bag)
-    real_append = log.append
-
-    def failing(kind, *args, **kwargs):
-        if kind == "tip.projected":
-            raise AuditUnavailableError("audit.sqlite", "disk full")
-        return real_append(kind, *args, **kwargs)
-
-    monkeypatch.setattr(log, "append", failing)
+    restore = fail_appends(log, monkeypatch, "tip.projected")
     with pytest.raises(AuditUnavailableError):
         session.receive(bag, plan)
-    monkeypatch.setattr(log, "append", real_append)
+    restore()
     session.receive(bag, plan)  # the station tries again with the same plan
     assert session.discard_tip_plan(plan, "logged out") is None
     kinds = [e.kind for e in events(log)]
