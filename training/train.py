@@ -123,7 +123,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    "threats.onnx of this architecture (training/warm_start.py; its training "
                    "record is read from the training-metrics.json beside it)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
+                   help="run the forward pass in bfloat16 (autocast; the loss stays float32). "
+                   "auto: on a CUDA GPU, and on a CPU with AMX tiles, where oneDNN runs bf16 "
+                   "convolutions natively (1.8 times the fp32 speed on the machine the shipped "
+                   "model was trained on); elsewhere bf16 is emulated and slower")
     return p.parse_args(argv)
+
+
+def use_bf16(choice: str, device: torch.device) -> bool:
+    if choice != "auto":
+        return choice == "on"
+    if device.type == "cuda":
+        return True
+    return device.type == "cpu" and bool(torch.cpu._is_amx_tile_supported())
 
 
 def class_weights(text: str) -> dict[str, float]:
@@ -322,12 +335,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     cuda = device.type == "cuda"
+    bf16 = use_bf16(args.bf16, device)
     if cuda:
         torch.backends.cudnn.benchmark = True
         LOG.info("device: %s", torch.cuda.get_device_name(device))
     model = Detector(len(CLASSES)).to(device).to(memory_format=torch.channels_last)
-    LOG.info("model: %d parameters; training on %s, %d x %d crops, batch %d, %.1f minutes",
-             count_parameters(model), device, args.crop, args.crop, args.batch, args.minutes)
+    LOG.info("model: %d parameters; training on %s (%s), %d x %d crops, batch %d, %.1f minutes",
+             count_parameters(model), device, "bf16 autocast" if bf16 else "fp32", args.crop,
+             args.crop, args.batch, args.minutes)
     checkpoint_state: dict[str, Any] = {}
     if args.from_checkpoint is not None:
         checkpoint_state = torch.load(args.from_checkpoint, map_location="cpu", weights_only=False)
@@ -361,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             images, boxes, valid = augment(images, mask, boxes, valid, cfg, args.crop)
             images = images.contiguous(memory_format=torch.channels_last)
             model.train()
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 raw_boxes, logits = model(images)
             loss, parts = detection_loss(raw_boxes, logits, points, strides, boxes, labels,
                                          valid, loss_weights)
