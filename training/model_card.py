@@ -129,6 +129,7 @@ def phase_lines(training: dict[str, Any]) -> list[str]:
             f"{phase['seconds'] / 60:.0f} min on {fmt(phase.get('training_bags'))} training "
             f"bags, {phase.get('cls_loss', 'bce')} classification loss, peak learning rate "
             f"{fmt(phase.get('lr'), 4)}"
+            + (" (bf16 autocast)" if phase.get("precision") == "bf16" else "")
             + (f", views drawn more often by class ({heavier})" if heavier else "") + ".")
     return [*lines, ""] if lines else []
 

@@ -520,8 +520,9 @@ def whole_record(args: argparse.Namespace, earlier: dict[str, Any], step: int, s
                  ) -> tuple[int, float, list[dict[str, float]], list[dict[str, Any]]]:
     """This phase's steps, seconds and loss history added to the earlier phases' (empty
     ``earlier`` for a run from scratch), and the list of phases with this one last."""
+    precision = "bf16" if use_bf16(args.bf16, torch.device(args.device)) else "fp32"
     phase = phase_record(step, seconds, args.bags, args.lr, args.cls_loss, args.class_weights,
-                         str(args.resume) if args.resume else None)
+                         str(args.resume) if args.resume else None, precision)
     if not earlier:
         return step, seconds, history, [phase]
     offset_steps, offset_seconds = earlier["steps"], earlier["seconds"]

@@ -160,8 +160,10 @@ def exported_record(path: Path) -> dict[str, Any]:
 
 def phase_record(steps: int, seconds: float, bags: int | None, lr: float | None,
                  cls_loss: str, class_weights: dict[str, float] | None,
-                 resumed_from: str | None) -> dict[str, Any]:
-    """One training phase as ``training-metrics.json`` and the model card list it."""
+                 resumed_from: str | None, precision: str | None = None) -> dict[str, Any]:
+    """One training phase as ``training-metrics.json`` and the model card list it;
+    ``precision`` is "bf16" (autocast forward pass) or "fp32", ``None`` where a record
+    written before it was kept does not say."""
     return {"steps": steps, "seconds": round(seconds, 1), "training_bags": bags, "lr": lr,
             "cls_loss": cls_loss, "class_weights": class_weights,
-            "resumed_from": resumed_from}
+            "resumed_from": resumed_from, "precision": precision}
