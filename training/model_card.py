@@ -93,19 +93,46 @@ def status_lines(sim: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
         "at the default thresholds are far too many for a checkpoint. The model is shipped "
         "so that the detector path runs end to end out of the box and so that its figures "
         "are on record; treat its flags as a demonstration, not as screening advice. "
-        f"It saw {training['crops_seen']:,} training crops ({training['seconds'] / 60:.0f} "
-        f"min on {metrics['hardware']}). Classes under AP@0.5 {WEAK_AP50}: {weak_text}. "
-        + loss_trend(training.get("history", [])),
+        f"It saw {training['crops_seen']:,} training crops ({training_time(metrics)}). "
+        f"Classes under AP@0.5 {WEAK_AP50}: {weak_text}. "
+        + loss_trend(training.get("history", []), training.get("phases", [])),
         "",
     ]
 
 
-def loss_trend(history: list[dict[str, Any]], rows: int = 4) -> str:
-    """Whether the classification loss still fell over the last logged rows (every 250
-    steps), i.e. whether more steps are the first thing to try."""
+def training_time(metrics: dict[str, Any]) -> str:
+    """Minutes of training, over how many phases, on which machine (the last run's)."""
+    training = metrics["training"]
+    minutes = f"{training['seconds'] / 60:.0f} min of wall clock"
+    phases = len(training.get("phases", []))
+    if phases > 1:
+        return f"{minutes} over {phases} phases, the last on {metrics['hardware']}"
+    return f"{minutes} on {metrics['hardware']}"
+
+
+def loss_trend(history: list[dict[str, Any]], phases: list[dict[str, Any]],
+               rows: int = 4) -> str:
+    """Whether more steps are the first thing to try: for a resumed model, whether its last
+    phase lowered the classification loss below where the phase before ended (the end of a
+    cosine schedule is flat by design, so its last rows say little); for one phase, whether
+    the loss still fell over its last logged rows (every 250 steps)."""
     if len(history) < rows or "cls" not in history[-1]:
         return ""
-    first, last = history[-rows]["cls"], history[-1]["cls"]
+    last = history[-1]["cls"]
+    if len(phases) > 1:
+        boundary = sum(int(phase["steps"]) for phase in phases[:-1])
+        before = [row for row in history if row["step"] <= boundary and "cls" in row]
+        if before:
+            first = before[-1]["cls"]
+            steps = int(phases[-1]["steps"])
+            if last < 0.98 * first:
+                return (f"The last phase ({steps:,} steps) lowered the classification loss "
+                        f"from {fmt(first)}, where the phase before ended, to {fmt(last)}: "
+                        "more steps, ideally on a GPU, still come first.")
+            return (f"The last phase ({steps:,} steps) left the classification loss where "
+                    f"the phase before ended ({fmt(first)} to {fmt(last)}): a larger model "
+                    "or better data comes before more steps.")
+    first = history[-rows]["cls"]
     span = history[-1]["step"] - history[-rows]["step"]
     if last < first:
         return (f"The classification loss was still falling when the clock stopped "
@@ -114,6 +141,13 @@ def loss_trend(history: list[dict[str, Any]], rows: int = 4) -> str:
     return (f"The classification loss had levelled off ({fmt(first)} to {fmt(last)} over "
             f"the last {span:,} steps): a larger model or better data comes before more "
             "steps.")
+
+
+def simulation(data: dict[str, Any]) -> str:
+    minutes = data["simulate_seconds"] / 60
+    if minutes < 1:
+        return "the simulated samples were already in the cache for the last run"
+    return f"simulation {minutes:.0f} min"
 
 
 def phase_lines(training: dict[str, Any]) -> list[str]:
@@ -196,9 +230,8 @@ def card(models: Path) -> str:
         "",
         "## Training",
         "",
-        f"`make model` (below) on {metrics['hardware']}: simulation "
-        f"{data['simulate_seconds'] / 60:.0f} min, training "
-        f"{training['seconds'] / 60:.0f} min wall clock ({training['steps']:,} steps of "
+        f"`make model` (below): {simulation(data)}; training took "
+        f"{training_time(metrics)} ({training['steps']:,} steps of "
         f"{training['batch']} crops of {training['crop']} px, "
         f"{training['crops_seen']:,} crops), torch {metrics['torch']} on the CPU, "
         f"total {metrics['total_seconds'] / 60:.0f} min for the last run. Seed "
@@ -263,9 +296,12 @@ def card(models: Path) -> str:
         "```",
         "",
         "which runs phase 1, `python -m training.train --out build/model-phase1 --seed 0 "
-        "--checkpoint`, then phase 2 from its model, `python -m training.train --out models "
-        "--seed 0 --checkpoint --resume build/model-phase1/threats.onnx --bags 1000 "
-        "--minutes 80 --lr 2e-3`, then `python -m training.run_evaluations`, then "
+        "--checkpoint --bf16 off`, then phase 2 from its model, `python -m training.train "
+        "--out build/model-phase2 --seed 0 --checkpoint --bf16 off --resume "
+        "build/model-phase1/threats.onnx --bags 1000 --minutes 80 --lr 2e-3`, then phase 3 "
+        "from phase 2's model, `python -m training.train --out models --seed 0 --checkpoint "
+        "--resume build/model-phase2/threats.onnx --bags 1000 --minutes 90 --lr 2e-3` (bf16 "
+        "autocast where the CPU has AMX), then `python -m training.run_evaluations`, then "
         "`python -m training.model_card`. "
         "Training stops on wall clock, so another machine gives a close, not identical, "
         "model (training/README.md).",
