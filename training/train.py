@@ -126,8 +126,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
                    help="run the forward pass in bfloat16 (autocast; the loss stays float32). "
                    "auto: on a CUDA GPU, and on a CPU with AMX tiles, where oneDNN runs bf16 "
-                   "convolutions natively (1.8 times the fp32 speed on the machine the shipped "
-                   "model was trained on); elsewhere bf16 is emulated and slower")
+                   "convolutions natively (1.7 times the fp32 speed per step on the machine "
+                   "the shipped model was trained on: bench/train_step.py); elsewhere bf16 is "
+                   "emulated and slower")
     return p.parse_args(argv)
 
 
@@ -136,7 +137,9 @@ def use_bf16(choice: str, device: torch.device) -> bool:
         return choice == "on"
     if device.type == "cuda":
         return True
-    return device.type == "cpu" and bool(torch.cpu._is_amx_tile_supported())
+    # a private helper of torch.cpu: a torch without it gets fp32
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return device.type == "cpu" and amx is not None and bool(amx())
 
 
 def class_weights(text: str) -> dict[str, float]:
