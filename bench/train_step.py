@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from training.augment import AugmentConfig, augment
 from training.loss import detection_loss
 from training.model import Detector, anchor_points
+from training.train import use_bf16
 
 BATCH, CROP, INPUT = 16, 256, 512
 
@@ -64,8 +65,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    amx = bool(torch.cpu._is_amx_tile_supported())
-    print(f"torch {torch.__version__}, {args.threads} threads, AMX tiles: {amx}; "
+    amx = use_bf16("auto", torch.device("cpu"))
+    print(f"torch {torch.__version__}, {args.threads} threads, bf16 by default (AMX tiles): {amx}; "
           f"batch {BATCH} x {CROP} x {CROP}, median of {args.repeats}")
     fp32 = step_seconds(False, args.repeats)
     bf16 = step_seconds(True, args.repeats)
