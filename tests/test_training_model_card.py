@@ -41,6 +41,15 @@ def test_a_resumed_phase_is_judged_against_where_the_phase_before_ended() -> Non
         in loss_trend(flat, [{"steps": 1000}, {"steps": 1000}])
 
 
+def test_losses_on_different_training_bags_are_not_compared() -> None:
+    # phase 2 trains on more bags: its training loss is higher although the model is better
+    history = _history([5.0, 4.8, 4.6, 4.5]) + _history([4.9, 4.8, 4.7, 4.7], start=1250)
+    text = loss_trend(history, [{"steps": 1000, "training_bags": 1000},
+                                {"steps": 1000, "training_bags": 1600}])
+    assert "trained on 1600 bags where the phase before trained on 1000" in text
+    assert "left the classification loss" not in text
+
+
 def test_training_time_names_the_phases_and_the_last_machine() -> None:
     one = {"training": {"seconds": 3600.0, "phases": [{}]}, "hardware": "CPU X, 2 CPU cores"}
     assert training_time(one) == "60 min of wall clock on CPU X, 2 CPU cores"

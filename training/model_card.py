@@ -114,12 +114,18 @@ def loss_trend(history: list[dict[str, Any]], phases: list[dict[str, Any]],
                rows: int = 4) -> str:
     """Whether more steps are the first thing to try: for a resumed model, whether its last
     phase lowered the classification loss below where the phase before ended (the end of a
-    cosine schedule is flat by design, so its last rows say little); for one phase, whether
-    the loss still fell over its last logged rows (every 250 steps)."""
+    cosine schedule is flat by design, so its last rows say little; on a different set of
+    training bags the two losses do not compare); for one phase, whether the loss still
+    fell over its last logged rows (every 250 steps)."""
     if len(history) < rows or "cls" not in history[-1]:
         return ""
     last = history[-1]["cls"]
     if len(phases) > 1:
+        bags = [phase.get("training_bags") for phase in phases[-2:]]
+        if bags[0] != bags[1]:
+            return (f"The last phase trained on {fmt(bags[1])} bags where the phase before "
+                    f"trained on {fmt(bags[0])}, so their training losses do not compare; "
+                    "the held-out figures below do.")
         boundary = sum(int(phase["steps"]) for phase in phases[:-1])
         before = [row for row in history if row["step"] <= boundary and "cls" in row]
         if before:
@@ -295,17 +301,24 @@ def card(models: Path) -> str:
         "writes this card",
         "```",
         "",
-        "which runs phase 1, `python -m training.train --out build/model-phase1 --seed 0 "
-        "--checkpoint --bf16 off`, then phase 2 from its model, `python -m training.train "
-        "--out build/model-phase2 --seed 0 --checkpoint --bf16 off --resume "
-        "build/model-phase1/threats.onnx --bags 1000 --minutes 80 --lr 2e-3`, then phase 3 "
-        "from phase 2's model, `python -m training.train --out build/model-phase3 --seed 0 "
-        "--checkpoint --resume build/model-phase2/threats.onnx --bags 1000 --minutes 90 --lr "
-        "2e-3`, then phase 4 from phase 3's, `python -m training.train --out models --seed 0 "
-        "--checkpoint --resume build/model-phase3/threats.onnx --bags 1000 --minutes 36 --lr "
-        "1e-3` (phases 3 and 4 in bf16 autocast where the CPU has AMX), then "
-        "`python -m training.run_evaluations`, then "
-        "`python -m training.model_card`. "
+        "which runs five phases, each resumed from the one before, then evaluates and "
+        "writes this card:",
+        "",
+        "```",
+        "python -m training.train --out build/model-phase1 --seed 0 --checkpoint --bf16 off",
+        "python -m training.train --out build/model-phase2 --seed 0 --checkpoint --bf16 off "
+        "--resume build/model-phase1/threats.onnx --bags 1000 --minutes 80 --lr 2e-3",
+        "python -m training.train --out build/model-phase3 --seed 0 --checkpoint "
+        "--resume build/model-phase2/threats.onnx --bags 1000 --minutes 90 --lr 2e-3",
+        "python -m training.train --out build/model-phase4 --seed 0 --checkpoint "
+        "--resume build/model-phase3/threats.onnx --bags 1000 --minutes 36 --lr 1e-3",
+        "python -m training.train --out models --seed 0 --checkpoint --bf16 off "
+        "--resume build/model-phase4/threats.onnx --minutes 90 --lr 1e-3",
+        "python -m training.run_evaluations",
+        "python -m training.model_card",
+        "```",
+        "",
+        "Phases 3 and 4 ran in bf16 autocast (a CPU with AMX), the others in fp32. "
         "Training stops on wall clock, so another machine gives a close, not identical, "
         "model (training/README.md).",
         "",
