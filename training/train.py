@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
 from screener import __version__ as screener_version
@@ -220,6 +221,13 @@ def cache_path(cache: Path, job: Job) -> Path:
     return cache / ("held-out" if job.held_out else "train") / f"{job.index:06d}.pkl"
 
 
+def one_blas_thread() -> None:
+    """Simulation pool initialiser: one BLAS thread per process. With one process per core,
+    OpenBLAS's own threads only contend for the same cores: on 2 cores, 2 processes made
+    0.66 to 0.75 bags/s with numpy's default threads and 1.47 to 1.50 with one."""
+    threadpool_limits(1, user_api="blas")
+
+
 def simulate(jobs: list[Job], cache: Path, workers: int) -> None:
     """Make every job's sample file in ``cache`` that is not there yet (a process pool)."""
     todo = [job for job in jobs if not cache_path(cache, job).exists()]
@@ -231,7 +239,7 @@ def simulate(jobs: list[Job], cache: Path, workers: int) -> None:
         (cache / folder).mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     context = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, initializer=one_blas_thread) as pool:
         for done, (job, views) in enumerate(pool.imap_unordered(run_job, todo, chunksize=1),
                                             1):
             path = cache_path(cache, job)
