@@ -127,8 +127,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
                    help="run the forward pass in bfloat16 (autocast; the loss stays float32). "
                    "auto: on a CUDA GPU, and on a CPU with AMX tiles, where oneDNN runs bf16 "
-                   "convolutions natively (1.7 times the fp32 speed per step on the machine "
-                   "the shipped model was trained on: bench/train_step.py); elsewhere bf16 is "
+                   "convolutions natively (1.7 times the fp32 speed per step on the Intel Xeon "
+                   "that trained phases 3 and 4: bench/train_step.py); elsewhere bf16 is "
                    "emulated and slower")
     return p.parse_args(argv)
 
