@@ -3,8 +3,9 @@ batch augmentation, measured in one run (``python bench/train_step.py``).
 
 Needs the train extra (PyTorch). A step is what ``training/train.py`` does per batch:
 forward, the detection loss (float32 either way), backward and an AdamW update, on a
-batch of 16 crops of 256 x 256 in channels-last layout. On a CPU with AMX tiles oneDNN
-runs the bf16 convolutions natively, which is why ``--bf16 auto`` turns it on there.
+batch of 16 crops of 256 x 256 in channels-last layout. On a CPU with AMX tiles or
+AVX512-BF16 oneDNN runs the bf16 convolutions natively, which is why ``--bf16 auto``
+turns it on there.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    amx = use_bf16("auto", torch.device("cpu"))
-    print(f"torch {torch.__version__}, {args.threads} threads, bf16 by default (AMX tiles): {amx}; "
+    native = use_bf16("auto", torch.device("cpu"))
+    print(f"torch {torch.__version__}, {args.threads} threads, bf16 by default (native bf16): "
+          f"{native}; "
           f"batch {BATCH} x {CROP} x {CROP}, median of {args.repeats}")
     fp32 = step_seconds(False, args.repeats)
     bf16 = step_seconds(True, args.repeats)

@@ -126,10 +126,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     p.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
                    help="run the forward pass in bfloat16 (autocast; the loss stays float32). "
-                   "auto: on a CUDA GPU, and on a CPU with AMX tiles, where oneDNN runs bf16 "
-                   "convolutions natively (1.7 times the fp32 speed per step on the Intel Xeon "
-                   "that trained phases 3 and 4: bench/train_step.py); elsewhere bf16 is "
-                   "emulated and slower")
+                   "auto: on a CUDA GPU, and on a CPU with AMX tiles or AVX512-BF16, where "
+                   "oneDNN runs bf16 convolutions natively (per step, 1.7 times the fp32 "
+                   "speed on the Intel Xeon with AMX that trained phases 3 and 4, 1.6 times "
+                   "on the AMD EPYC with AVX512-BF16 of phase 6: bench/train_step.py); "
+                   "elsewhere bf16 is emulated and slower")
     return p.parse_args(argv)
 
 
@@ -138,9 +139,15 @@ def use_bf16(choice: str, device: torch.device) -> bool:
         return choice == "on"
     if device.type == "cuda":
         return True
-    # a private helper of torch.cpu: a torch without it gets fp32
-    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return device.type == "cpu" and amx is not None and bool(amx())
+    return device.type == "cpu" and cpu_has_native_bf16()
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN runs bf16 convolutions in hardware here: AMX tiles (Intel Xeon) or
+    AVX512-BF16 (e.g. AMD Zen 4). Elsewhere bf16 is emulated and slower than fp32."""
+    # private helpers of torch.cpu: a torch without them gets fp32
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
 
 
 def class_weights(text: str) -> dict[str, float]:
