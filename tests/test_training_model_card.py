@@ -1,5 +1,6 @@
 """The model card's reading of the training record (training/model_card.py): whether more
-steps are the first thing to try, and how long training took over its phases.
+steps are the first thing to try, how long training took over its phases, and whether a
+weak class misses its objects or ranks them below false alarms.
 
 model_card.py needs no PyTorch, so these run in CI.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from training.model_card import loss_trend, training_time
+from training.model_card import loss_trend, ranking_diagnosis, training_time
 
 
 def _history(losses: list[float], start: int = 250) -> list[dict[str, Any]]:
@@ -57,3 +58,19 @@ def test_training_time_names_the_phases_and_the_last_machine() -> None:
              "hardware": "CPU Y, 2 CPU cores"}
     assert training_time(three) == \
         "230 min of wall clock over 3 phases, the last on CPU Y, 2 CPU cores"
+
+
+def _weak(label: str, ap50: float, found: float | None) -> dict[str, Any]:
+    return {"label": label, "ground_truth": 60, "ap50": ap50, "recall_max50": found}
+
+
+def test_weak_classes_found_at_some_score_are_diagnosed_as_ranking() -> None:
+    text = ranking_diagnosis([_weak("knife", 0.13, 0.7237), _weak("ied", 0.25, 0.9714),
+                              _weak("ammunition", 0.4, 0.5)])
+    assert "knife 72%, ied 97% of them at IoU 0.5" in text
+    assert "ammunition" not in text  # half its objects are never found: not a ranking issue
+    assert "score below many of its false alarms" in text
+
+
+def test_weak_classes_that_miss_their_objects_get_no_ranking_diagnosis() -> None:
+    assert ranking_diagnosis([_weak("knife", 0.13, 0.4), _weak("ied", 0.2, None)]) == ""

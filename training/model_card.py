@@ -78,6 +78,24 @@ def operating_rows(metrics: dict[str, Any]) -> list[str]:
 WEAK_AP50 = 0.5
 
 
+#: A weak class that still finds this share of its objects at some score (IoU 0.5) is
+#: held back by how it ranks them, not by missing them.
+FOUND_SHARE = 0.7
+
+
+def ranking_diagnosis(weak: list[dict[str, Any]]) -> str:
+    """Which weak classes' objects the model does find at some score (``recall_max50``,
+    the recall at the lowest score ``eval-detector`` keeps) but ranks below its false
+    alarms, so that AP stays low: more objects are not what they lack."""
+    found = [c for c in weak if (c.get("recall_max50") or 0.0) >= FOUND_SHARE]
+    if not found:
+        return ""
+    listed = ", ".join(f"{c['label']} {c['recall_max50']:.0%}" for c in found)
+    return (f"Yet at some score the model finds most of these objects ({listed} of them "
+            "at IoU 0.5): what holds their AP down is that their detections score below "
+            "many of its false alarms. ")
+
+
 def status_lines(sim: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
     """The card's opening paragraph when the held-out mAP misses the target: the figure,
     the weakest classes as measured, and what the model saw."""
@@ -95,6 +113,7 @@ def status_lines(sim: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
         "are on record; treat its flags as a demonstration, not as screening advice. "
         f"It saw {training['crops_seen']:,} training crops ({training_time(metrics)}). "
         f"Classes under AP@0.5 {WEAK_AP50}: {weak_text}. "
+        + ranking_diagnosis(weak)
         + loss_trend(training.get("history", []), training.get("phases", [])),
         "",
     ]
