@@ -541,7 +541,9 @@ def _hand_over_points(records: list[SiteCheckpointRecord],
     return findings
 
 
-def _key_name(schedule: KeySchedule, key: str | None, pinned: bool) -> str:
+def _expected_key_in_database(schedule: KeySchedule, key: str | None, pinned: bool) -> str:
+    """Names, for a finding of the database check, the key a site checkpoint should have
+    been signed with (the bundle check words its own: ``siteproof``)."""
     if pinned:
         return "the site key pinned for this check"
     if key == schedule.first_key:
@@ -577,7 +579,7 @@ def _site_sound(record: SiteCheckpointRecord, schedule: KeySchedule,
                            "with the key it names")
     site_key, is_pinned = schedule.required_key(number, pinned)
     if site_key is not None and record.key_fingerprint != site_key:
-        whose = _key_name(schedule, site_key, is_pinned)
+        whose = _expected_key_in_database(schedule, site_key, is_pinned)
         return SiteFinding(number, Fault.SITE_KEY,
                            f"signed by key {record.key_fingerprint[:16]}..., not by {whose} "
                            f"({site_key[:16]}...)")

@@ -390,7 +390,9 @@ def _key_schedule(name: str, records: Mapping[int, BundledCheckpoint],
     return schedule
 
 
-def _key_name(schedule: KeySchedule, key: str, pinned: bool) -> str:
+def _expected_key_in_bundle(schedule: KeySchedule, key: str, pinned: bool) -> str:
+    """Names, for a finding of the offline bundle check, the key a site checkpoint should
+    have been signed with, by its fingerprint and where the check took it from."""
     shown = display_fingerprint(key)
     if pinned:
         return f"the expected site key {shown} (--site-fingerprint)"
@@ -430,7 +432,7 @@ def _check_checkpoints(name: str, records: Mapping[int, BundledCheckpoint],
         expected, is_pinned = schedule.required_key(number, pinned)
         if expected is not None and actual != expected:
             check.problems.append(f"{label}: signed by site key {shown}, not by "
-                                  f"{_key_name(schedule, expected, is_pinned)}")
+                                  f"{_expected_key_in_bundle(schedule, expected, is_pinned)}")
             ok = False
         point = schedule.hand_over_after(number)
         if ok and point is not None and not _reaches_hand_over(number, point, records, links):
