@@ -320,7 +320,7 @@ def card(models: Path) -> str:
         "writes this card",
         "```",
         "",
-        "which runs five phases, each resumed from the one before, then evaluates and "
+        "which runs six phases, each resumed from the one before, then evaluates and "
         "writes this card:",
         "",
         "```",
@@ -331,15 +331,17 @@ def card(models: Path) -> str:
         "--resume build/model-phase2/threats.onnx --bags 1000 --minutes 90 --lr 2e-3",
         "python -m training.train --out build/model-phase4 --seed 0 --checkpoint "
         "--resume build/model-phase3/threats.onnx --bags 1000 --minutes 36 --lr 1e-3",
-        "python -m training.train --out models --seed 0 --checkpoint --bf16 off "
+        "python -m training.train --out build/model-phase5 --seed 0 --checkpoint --bf16 off "
         "--resume build/model-phase4/threats.onnx --minutes 90 --lr 1e-3",
+        "python -m training.train --out models --seed 0 --checkpoint "
+        "--resume build/model-phase5/threats.onnx --minutes 100 --lr 1e-3",
         "python -m training.run_evaluations",
         "python -m training.model_card",
         "```",
         "",
-        "Phases 3 and 4 ran in bf16 autocast (a CPU with AMX), the others in fp32. "
-        "Training stops on wall clock, so another machine gives a close, not identical, "
-        "model (training/README.md).",
+        "The phases marked bf16 autocast above ran so on a CPU with AMX tiles or "
+        "AVX512-BF16 (`--bf16 auto`), the others in fp32. Training stops on wall clock, "
+        "so another machine gives a close, not identical, model (training/README.md).",
         "",
     ]
     return "\n".join(lines)
