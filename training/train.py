@@ -142,12 +142,15 @@ def use_bf16(choice: str, device: torch.device) -> bool:
     return device.type == "cpu" and cpu_has_native_bf16()
 
 
+#: torch.cpu's private probes for AMX tiles (Intel Xeon) and AVX512-BF16 (e.g. AMD Zen 4);
+#: a torch without them gets fp32.
+NATIVE_BF16_PROBES = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+
+
 def cpu_has_native_bf16() -> bool:
-    """Whether oneDNN runs bf16 convolutions in hardware here: AMX tiles (Intel Xeon) or
-    AVX512-BF16 (e.g. AMD Zen 4). Elsewhere bf16 is emulated and slower than fp32."""
-    # private helpers of torch.cpu: a torch without them gets fp32
-    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+    """Whether oneDNN runs bf16 convolutions in hardware here. Elsewhere bf16 is emulated
+    and slower than fp32."""
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in NATIVE_BF16_PROBES)
 
 
 def class_weights(text: str) -> dict[str, float]:
