@@ -9,13 +9,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from audit_helpers import STATION, make_chain, verify_home
 from sqlalchemy import event
 
+from screener.audit.anchor import read_anchor, write_anchor
+from screener.audit.database import create_audit_engine, sqlite_path
 from screener.audit.log import open_audit_log
 from screener.errors import AuditUnavailableError
 
@@ -73,6 +77,57 @@ def test_two_processes_appending_at_once_make_one_valid_chain(tmp_path):
     assert sorted(seqs) == list(range(2, 2002))  # no seq handed out twice
 
 
+def _at_once(count: int, work: Callable[[], object]) -> list[Exception]:
+    """Run ``work`` in ``count`` threads released together; what they raised."""
+    start = threading.Barrier(count)
+    failures: list[Exception] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            work()
+        except Exception as exc:  # collected: the caller's assertion names them
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def test_stations_opening_a_new_database_at_the_same_instant_all_open_it(tmp_path):
+    """Switching a new file to WAL from two connections at once deadlocks in SQLite, which
+    answers one of them "database is locked" without waiting; before the retry about one
+    round in twenty lost a station here (and CI once lost a writer that way)."""
+    failures: list[Exception] = []
+    for round_ in range(80):
+        url = f"sqlite:///{tmp_path / f'audit-{round_}.sqlite'}"
+        failures += _at_once(3, lambda url=url: create_audit_engine(url, create=True).dispose())
+    assert failures == []
+    modes = {sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+             for path in tmp_path.glob("audit-*.sqlite")}
+    assert modes == {"wal"}
+
+
+def test_anchors_written_at_the_same_moment_never_collide(tmp_path):
+    """Two writers of one station anchor at once (the two-process test above does, every
+    25 events): each anchor write is whole, and the file ends as one of them."""
+    log = make_chain(tmp_path / "home", events=3)
+    checkpoint = log.checkpoint("anchor race")
+    assert checkpoint is not None
+    path = tmp_path / "home" / "audit" / "race.anchor.json"
+
+    def anchor_often() -> None:
+        for _ in range(300):
+            write_anchor(path, checkpoint)
+
+    assert _at_once(2, anchor_often) == []
+    assert read_anchor(path) == checkpoint
+    assert [p.name for p in path.parent.iterdir() if p.suffix == ".tmp"] == []
+
+
 def test_read_only_database_surfaces_an_error_and_keeps_what_was_written(tmp_path):
     home = tmp_path / "home"
     log = make_chain(home, events=5)
@@ -88,13 +143,30 @@ def test_read_only_database_surfaces_an_error_and_keeps_what_was_written(tmp_pat
     assert verify_home(home).ok
 
 
-def test_opening_a_read_only_file_for_writing_is_refused(tmp_path):
+def test_opening_a_read_only_file_for_writing_is_refused(tmp_path, monkeypatch):
     home = tmp_path / "home"
     make_chain(home, events=2).close()
+    monkeypatch.chdir(tmp_path)
     url = f"sqlite:///file:{home / 'audit.sqlite'}?mode=ro&uri=true"
     with pytest.raises(AuditUnavailableError, match="audit log unavailable"):
         log = open_audit_log(home, STATION, url=url)
         log.append("screening.decision", {}, actor="op1", role="screener")
+    assert not (tmp_path / "file:").exists()  # the URI's path is not a folder "file:"
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("sqlite:////srv/a/audit.sqlite", "/srv/a/audit.sqlite"),
+    ("sqlite:///relative/audit.sqlite", "relative/audit.sqlite"),
+    ("sqlite:///file:/srv/a/audit.sqlite?mode=ro&uri=true", "/srv/a/audit.sqlite"),
+    ("sqlite:///file:/srv/a%20b/audit.sqlite?uri=true", "/srv/a b/audit.sqlite"),
+    ("sqlite:///file:audit.sqlite?uri=true", "audit.sqlite"),
+    ("sqlite:///file:shared?mode=memory&uri=true", None),
+    ("sqlite://", None),
+    ("postgresql://screener@db.example/audit", None),
+])
+def test_sqlite_path_reads_plain_paths_and_file_uris(url, expected):
+    path = sqlite_path(url)
+    assert (None if path is None else str(path)) == expected
 
 
 def test_full_database_surfaces_an_error_and_drops_nothing_silently(tmp_path):

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
+from typing import Any
 
 from screener.audit.chain import CheckpointRecord
 from screener.audit.keys import check_station_name
@@ -29,14 +31,26 @@ def anchor_path(home: Path, station: str) -> Path:
 
 
 def write_anchor(path: Path, checkpoint: CheckpointRecord) -> None:
+    write_json_atomically(path, checkpoint.as_dict())
+
+
+def write_json_atomically(path: Path, document: dict[str, Any]) -> None:
+    """``document`` as JSON at ``path``: written to a temporary file of its own, fsynced,
+    then renamed over ``path``. The temporary name is unique to the writer, because two
+    processes of one station (or the site) may anchor at the same moment; a shared name
+    let one rename the other's half-written file or find it gone."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(checkpoint.as_dict(), handle, indent=2, sort_keys=True)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("x", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_anchor(path: Path) -> CheckpointRecord | None:

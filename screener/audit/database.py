@@ -8,11 +8,14 @@ of both reading the same chain head and forking the chain.
 
 from __future__ import annotations
 
+import random
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -43,10 +46,18 @@ def engine_label(engine: Engine) -> str:
 
 
 def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL, None for any other database or an in-memory
+    one. With ``uri=true`` the database is a ``file:`` URI (``sqlite:///file:/x.db?mode=ro
+    &uri=true``), whose path is its own, not a folder named "file:"."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
         return None
-    return Path(parsed.database)
+    if parsed.query.get("uri") == "true" and database.startswith("file:"):
+        if parsed.query.get("mode") == "memory":
+            return None
+        return Path(unquote(urlsplit(database).path))
+    return Path(database)
 
 
 def create_audit_engine(url: str, *, create: bool) -> Engine:
@@ -110,7 +121,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -119,6 +130,26 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL, retrying while another connection holds it.
+
+    Two connections switching a new file at once each hold a shared lock and want an
+    exclusive one; SQLite answers one of them "database is locked" at once instead of
+    calling the busy handler (waiting would deadlock). The switch succeeds once the other
+    connection is done, so retry for up to :data:`BUSY_TIMEOUT_S`."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * (1 + random.random()))
+        pause = min(pause * 2, 0.05)
 
 
 def _ping_when_idle(engine: Engine) -> None:

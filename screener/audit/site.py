@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
+from screener.audit.anchor import write_json_atomically
 from screener.audit.canonical import canonical_json, canonical_text
 from screener.audit.chain import utc_now
 from screener.audit.database import engine_label, translated_errors
@@ -348,14 +348,7 @@ def site_anchor_path(home: Path) -> Path:
 
 def write_site_anchor(path: Path, record: SiteCheckpointRecord) -> None:
     """The site checkpoint as JSON, written atomically (temporary file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(record.as_dict(), handle, indent=2, sort_keys=True)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    write_json_atomically(path, record.as_dict())
 
 
 def read_site_anchor(path: Path) -> SiteCheckpointRecord | None:
