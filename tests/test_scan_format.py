@@ -577,7 +577,7 @@ def test_huge_declared_view_is_refused_before_reading(edited: Callable[..., Path
     assert path.stat().st_size < 1_000_000  # 80 GB declared per channel, nothing written
     start = time.perf_counter()
     expect(ScanTooLargeError, path, "/views/0/high")  # default cap: 100 M pixels
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0  # 20-30 ms measured; reading it all: minutes
 
 
 def test_too_many_views(scan_file: Callable[..., Path]) -> None:

@@ -114,6 +114,8 @@ def make_view(qapp, qtbot, station):
         view.activateWindow()
         qtbot.waitExposed(view)
         qtbot.waitUntil(lambda: view.users.model.rowCount() > 0, timeout=WAIT)
+        # every panel's first read (users, keys, retention) shares the view's queue
+        qtbot.waitUntil(lambda: not view.tasks.busy, timeout=WAIT)
         made.append(view)
         return view
 

@@ -230,7 +230,7 @@ def test_zoom_fit_magnifier_and_density_from_the_keyboard(make_workstation, demo
 def test_when_decision_time_runs_out_the_belt_stops_and_time_is_extended(
         make_workstation, demo_dir, qtbot):
     ui = UiSettings(decision_time_s=0.2, belt_stop_extension_s=30, bags_per_minute=600)
-    ws = make_workstation(demo=demo_dir, detector=FixedDetector(), conveyor_limit=2, ui=ui)
+    ws = make_workstation(demo=demo_dir, detector=FixedDetector(), conveyor_limit=1, ui=ui)
     wait_decidable(qtbot, ws)
     qtbot.waitUntil(lambda: not ws.controller.belt_running)
     assert ws.view.belt_label.text() == "BELT STOPPED"
