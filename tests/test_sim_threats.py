@@ -153,18 +153,18 @@ def test_gun_parts_are_steel_pieces_smaller_than_a_gun():
         assert (hi - lo)[0] <= 230.0
 
 
-def test_knife_blades_are_metal_or_ceramic_and_handles_are_something_else():
+def test_knife_blades_are_steel_or_zirconia_and_handles_are_something_else():
     kinds_seen = set()
     for seed in range(30):
         obj = _make("knife", seed)
-        blades = [p for p in obj.parts if not p.negative and p.material in ("iron", "ceramic")
+        blades = [p for p in obj.parts if not p.negative and p.material in ("iron", "zirconia")
                   and np.ptp(corners([p])[:, 2]) <= 5.5 and np.ptp(corners([p])[:, 0]) >= 5.0]
         assert blades, f"seed {seed}: no thin metal or ceramic blade"
         blade_mats = {p.material for p in blades}
         others = {p.material for p in obj.parts if not p.negative} - blade_mats
         assert others, f"seed {seed}: handle of the blade's own material only"
-        kinds_seen.add("ceramic" if "ceramic" in blade_mats else "steel")
-        if "ceramic" in blade_mats:
+        kinds_seen.add("ceramic" if "zirconia" in blade_mats else "steel")
+        if "zirconia" in blade_mats:
             assert not {p.material for p in obj.parts} & METALS, "a ceramic knife has no metal"
         length = np.ptp(corners(obj.parts)[:, 0])
         assert 75.0 <= length <= 335.0

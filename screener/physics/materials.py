@@ -70,6 +70,9 @@ _MGO = formula({"Mg": 1, "O": 1})
 _AL2O3 = formula({"Al": 2, "O": 3})
 _B2O3 = formula({"B": 2, "O": 3})
 _CR2O3 = formula({"Cr": 2, "O": 3})
+_ZRO2 = formula({"Zr": 1, "O": 2})
+_Y2O3 = formula({"Y": 2, "O": 3})
+_HFO2 = formula({"Hf": 1, "O": 2})
 _ZNO = formula({"Zn": 1, "O": 1})
 _LICOO2 = formula({"Li": 1, "Co": 1, "O": 2})
 _LIPF6 = formula({"Li": 1, "P": 1, "F": 6})
@@ -146,6 +149,11 @@ _ALL: tuple[Material, ...] = (
             (mix([(_EC, 0.44), (_DMC, 0.44), (_LIPF6, 0.12)]), 0.15), (_POLYETHYLENE, 0.04),
             (_PVDF, 0.03)])),
     # --- metals (Zeff above about 18) ---
+    # Ceramic knife blades are yttria-stabilised zirconia, 3Y-TZP: ZrO2 with 3 mol % Y2O3
+    # (5.2 % by mass; ISO 13356 for the material) and the 1.8 % hafnia that zirconia carries
+    # from its ore, sintered to 6.05 g/cm^3. Real ceramic knives are this, not alumina.
+    _m("zirconia", "yttria-stabilised zirconia 3Y-TZP (ceramic knife blades)", 6.05,
+       mix([(_ZRO2, 0.930), (_Y2O3, 0.052), (_HFO2, 0.018)])),
     _m("iron", "carbon steel (AISI 1020 type)", 7.85,
        mix({"Fe": 0.9905, "Mn": 0.0045, "C": 0.002, "Si": 0.002, "Cr": 0.001})),
     _m("brass", "yellow brass CuZn37", 8.44, mix({"Cu": 0.63, "Zn": 0.37})),

@@ -148,16 +148,20 @@ def _fighting_knife(rng: np.random.Generator) -> list[Part]:
 
 
 def _ceramic_knife(rng: np.random.Generator) -> list[Part]:
-    """Ceramic blade (alumina/zirconia-like, no metal at all) on a moulded plastic handle."""
+    """Zirconia blade (no metal at all) on a moulded plastic handle.
+
+    Ceramic kitchen knives are yttria-stabilised zirconia, 6 g/cm^3 with zirconium's K edge
+    at 18 keV: they show up on X-ray about as strongly as a steel blade of the same shape.
+    """
     kind = pick(rng, ("chef", "paring", "santoku"))
     lb = uniform(rng, 75.0, 100.0) if kind == "paring" else uniform(rng, 120.0, 180.0)
     h = lb * (uniform(rng, 0.18, 0.25) if kind != "santoku" else uniform(rng, 0.25, 0.3))
     t = uniform(rng, 1.8, 3.0)
-    parts = blade_parts(blade_outline(kind, lb, h, rng), h, t, "ceramic")
+    parts = blade_parts(blade_outline(kind, lb, h, rng), h, t, "zirconia")
     handle_len = uniform(rng, 85.0, 120.0)
     handle_h = min(uniform(rng, 16.0, 24.0), max(h, 15.0))
     material = pick(rng, ("pom", "abs", "polycarbonate", "polyethylene", "nylon"))
-    parts += moulded_handle(0.0, handle_len, uniform(rng, -1.0, 2.0), handle_h, t, "ceramic",
+    parts += moulded_handle(0.0, handle_len, uniform(rng, -1.0, 2.0), handle_h, t, "zirconia",
                             material, rng)
     return parts
 
@@ -175,8 +179,8 @@ def make_knife(rng: np.random.Generator) -> SceneObject:
     folded into the handle. Daggers are double-edged with a central ridge; daggers and combat
     knives have a cross guard, a round grip (moulded, or stacked leather washers with spacers)
     over a hidden tang, and a pommel. A box cutter is a thin segmented snap-off blade or a
-    trapezoid blade in a hollow plastic or die-cast body. A ceramic knife has a ceramic
-    blade and tang in a plastic handle: no metal at all, low contrast.
+    trapezoid blade in a hollow plastic or die-cast body. A ceramic knife has a zirconia
+    blade and tang in a plastic handle: no metal at all.
     """
     kind = pick(rng, ("kitchen", "kitchen", "folding", "fighting", "utility", "ceramic"))
     builders: dict[str, Callable[[np.random.Generator], list[Part]]] = {
