@@ -117,6 +117,16 @@ def test_eval_voc_json(run: Run, tmp_path: Path) -> None:
     assert result["operating_point"]["true_positives"] == 1
     assert result["operating_point"]["false_negatives"] == 2
     assert result["unscored_detections"] == {"laptop": 3}
+    # every object and detection here is under 32^2 pixels: COCO's "small" holds them all
+    sizes = result["by_size"]
+    assert [sizes[n]["area_px"] for n in ("small", "medium", "large")] == [
+        [0.0, 1024.0], [1024.0, 9216.0], [9216.0, None]]
+    assert sizes["small"]["map50"] == result["map50"]
+    assert [c["ground_truth"] for c in sizes["small"]["classes"]] == [2, 1]
+    assert (handgun["recall_max50"], knife["recall_max50"]) == (0.5, 1.0)
+    assert [c["recall_max50"] for c in sizes["small"]["classes"]] == [0.5, 1.0]
+    assert [c["recall_max50"] for c in sizes["medium"]["classes"]] == [None, None]
+    assert sizes["medium"]["map50"] is None and sizes["large"]["map50"] is None
     assert (result["detections"], result["operating_detections"]) == (9, 6)
     assert report["model"]["sha256"] == sha256_of(model)
     assert report["input"] == "display rendering 'greyscale'"
@@ -136,6 +146,7 @@ def test_eval_text_and_default_curve(run: Run, tmp_path: Path) -> None:
     assert "not scored: Wrench (1 boxes): not ours" in out
     assert "handgun" in out and "0.505" in out
     assert "mAP@0.5 0.752" in out
+    assert "small 0.752 (3 objects), medium - (0 objects), large - (0 objects)" in out
     assert "laptop 3" in out
     assert (tmp_path / "eval-set-pr.png").is_file()  # the current folder
     assert "PR curve written to eval-set-pr.png" in out
@@ -177,6 +188,31 @@ def test_eval_scan_set(run: Run, tmp_path: Path) -> None:
     assert knife["operating"]["true_positives"] == 2
     assert result["map50"] == pytest.approx(1.0, abs=1e-4)
     assert result["labels_with_ground_truth"] == 1
+
+
+def test_eval_scan_set_says_what_false_alarms_lie_on(run: Run, tmp_path: Path) -> None:
+    """A knife alarm on the bag's laptop (model box (0, 12, 5, 15) is the view's laptop at
+    (0, 0, 5, 3)) lies on the laptop, one on nothing labelled lies on nothing; the hit
+    on the knife is no false alarm, and neither is a knife box below the threshold."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    scan, truth = make_synthetic_scan(views=2, truth=True, seed=4, dtype="float32")
+    write_scan(scans / "bag.h5", scan, truth)
+    model = tiny_model(tmp_path, boxes=[(9, 21, 12, 10), (2.5, 13.5, 5, 3), (40, 40, 4, 4),
+                                        (50, 50, 4, 4)],
+                       scores=[[0.0, 0.7, 0.0], [0.0, 0.8, 0.0], [0.0, 0.6, 0.0],
+                               [0.0, 0.4, 0.0]])
+    code, out, err = run("eval-detector", "--data", scans, "--format", "scan", "--model",
+                         model, "--json", "--no-pr-curve")
+    assert code == 0, err
+    result = json.loads(out)["evaluation"]
+    assert result["false_alarms_on"] == {"knife": {"laptop": 2, "no matching object": 2}}
+    knife = next(c for c in result["classes"] if c["label"] == "knife")
+    assert knife["operating"]["false_positives"] == 4 and knife["operating"]["true_positives"] == 2
+    code, out, err = run("eval-detector", "--data", scans, "--format", "scan", "--model",
+                         model, "--no-pr-curve")
+    assert code == 0, err
+    assert "knife: laptop 2, no matching object 2\n" in out
 
 
 def test_floor_detections_above_threshold_equal_the_operating_ones(tmp_path: Path) -> None:

@@ -307,6 +307,8 @@ def test_scan_set_views_and_threats_only(tmp_path: Path) -> None:
     assert all(s.objects == (GroundTruthObject("knife", (3.0, 4.0, 15.0, 14.0)),)
                for s in dataset.samples)
     assert dataset.left_out == {"benign objects (not scored)": 4}
+    assert all(s.context == (GroundTruthObject("laptop", (0.0, 0.0, 5.0, 3.0)),)
+               for s in dataset.samples)
     assert "handgun" in dataset.class_names and "laptop" not in dataset.class_names
     assert dataset.files == 2
 

@@ -15,6 +15,7 @@ import pytest
 from screener.detect.metrics import (
     IOU_THRESHOLDS,
     RECALL_POINTS,
+    SIZE_RANGES,
     GroundTruthBox,
     ImageRecord,
     OperatingPoint,
@@ -361,6 +362,67 @@ def test_matches_pycocotools_figures(seed: int) -> None:
     assert summary.map50 == pytest.approx(expected_map50, abs=1e-12)
 
 
+def scaled(records: list[ImageRecord], factor: float) -> list[ImageRecord]:
+    """The same case with every box scaled, so that some objects are large (over 96^2)."""
+    def grow(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        return (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
+
+    return [ImageRecord([G(g.label, grow(g.box), g.ignore, g.crowd) for g in r.ground_truth],
+                        [det(d.label, d.score, grow(d.box), d.operating) for d in r.detections])
+            for r in records]
+
+
+#: pycocotools 2.0.11 stats[3:6] (mAP@0.5:0.95 of small, medium and large objects; None
+#: for its -1, no such objects) on scaled(random_case(seed, crowd=True), 2.0).
+PYCOCOTOOLS_SIZE_FIGURES: dict[int, tuple[float | None, float | None, float | None]] = {
+    201: (None, 0.12623762376237624, 0.35),
+    202: (0.06311881188118812, 0.06507770473346908, 0.211980198019802),
+    203: (0.0, 0.20488448844884485, 0.425),
+    205: (0.019306930693069307, 0.057423143413242415, 0.38333333333333325),
+    209: (0.0, 0.024030932505015208, None),
+    211: (0.0, 0.09407718278093474, 0.10891089108910891),
+}
+
+
+@pytest.mark.parametrize("seed", sorted(PYCOCOTOOLS_SIZE_FIGURES))
+def test_matches_pycocotools_figures_by_object_size(seed: int) -> None:
+    records = scaled(random_case(seed, crowd=True), 2.0)
+    for size, expected in zip(SIZE_RANGES, PYCOCOTOOLS_SIZE_FIGURES[seed], strict=True):
+        figure = evaluate(records, ["a", "b", "c"], area_range=SIZE_RANGES[size]).map50_95
+        if expected is None:
+            assert figure is None, size
+        else:
+            assert figure == pytest.approx(expected, abs=1e-12), size
+
+
+def test_object_size_ignores_other_sizes_on_both_sides() -> None:
+    small, large = (0.0, 0.0, 20.0, 20.0), (100.0, 100.0, 300.0, 300.0)
+    stray_small = (500.0, 500.0, 510.0, 510.0)
+    records = [ImageRecord([G("knife", small), G("knife", large)],
+                           [det("knife", 0.9, large), det("knife", 0.8, stray_small)])]
+    by_size = {name: one_label(records, area_range=rng) for name, rng in SIZE_RANGES.items()}
+    # the small knife is missed and the stray small detection is a false alarm among small
+    # objects; among large ones it is ignored, so the large knife is found at precision 1
+    assert by_size["small"].gt_count == 1 and by_size["small"].ap50 == 0.0
+    assert by_size["large"].gt_count == 1 and by_size["large"].ap50 == pytest.approx(1.0)
+    assert by_size["large"].operating.false_positives == 0
+    assert by_size["medium"].ap50 is None  # no medium knife
+    assert [by_size[n].recall_at(0.5) for n in ("small", "medium", "large")] == [0.0, None, 1.0]
+    assert one_label(records).ap50 == pytest.approx(51 / 101)  # recall 0 to 0.5 at 1
+
+
+def test_object_size_bounds_are_inclusive_as_in_cocoeval() -> None:
+    """A box of exactly 32^2 or 96^2 pixels counts in both neighbouring sizes."""
+    at_32, at_96 = (0.0, 0.0, 32.0, 32.0), (100.0, 100.0, 196.0, 196.0)
+    records = [ImageRecord([G("knife", at_32), G("knife", at_96)],
+                           [det("knife", 0.9, at_32), det("knife", 0.8, at_96)])]
+    counts = {name: one_label(records, area_range=rng).gt_count
+              for name, rng in SIZE_RANGES.items()}
+    assert counts == {"small": 1, "medium": 2, "large": 1}
+    for rng in SIZE_RANGES.values():
+        assert one_label(records, area_range=rng).ap50 == pytest.approx(1.0)
+
+
 def to_coco(records: list[ImageRecord]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     labels = ["a", "b", "c"]
     images, annotations, results = [], [], []
@@ -389,7 +451,7 @@ def test_matches_pycocotools_when_installed() -> None:
 
     compared = 0
     for seed in range(100, 120):
-        records = random_case(seed, crowd=True)
+        records = scaled(random_case(seed, crowd=True), 2.0)
         document, results = to_coco(records)
         if not results:
             continue
@@ -400,16 +462,19 @@ def test_matches_pycocotools_when_installed() -> None:
             run = COCOeval(truth, truth.loadRes(results), "bbox")
             run.evaluate()
             run.accumulate()
-        precision = run.eval["precision"][:, :, :, 0, 2]  # T, R, K at all areas, maxDets 100
-        summary = evaluate(records, ["a", "b", "c"])
-        for k, metrics in enumerate(summary.labels):
-            if (precision[:, :, k] == -1).all():
-                assert metrics.ap is None
-            else:
-                np.testing.assert_allclose(metrics.ap, precision[:, :, k].mean(axis=1),
-                                           atol=1e-12, err_msg=f"seed {seed}")
-                compared += 1
-    assert compared > 30
+        # COCO's area ranges all, small, medium, large; maxDets 100
+        for area, size_range in enumerate([None, *SIZE_RANGES.values()]):
+            precision = run.eval["precision"][:, :, :, area, 2]  # T, R, K
+            summary = (evaluate(records, ["a", "b", "c"]) if size_range is None
+                       else evaluate(records, ["a", "b", "c"], area_range=size_range))
+            for k, metrics in enumerate(summary.labels):
+                if (precision[:, :, k] == -1).all():
+                    assert metrics.ap is None
+                else:
+                    np.testing.assert_allclose(metrics.ap, precision[:, :, k].mean(axis=1),
+                                               atol=1e-12, err_msg=f"seed {seed}, {area}")
+                    compared += 1
+    assert compared > 80
 
 
 def test_operating_points_add_up() -> None:

@@ -173,6 +173,18 @@ def _f(value: float | None, width: int = 7) -> str:
     return f"{'-':>{width}s}" if value is None else f"{value:{width}.3f}"
 
 
+def _print_false_alarm_sources(sources: dict[str, dict[str, int]], shown: int = 4) -> None:
+    """Per class, the ``shown`` kinds of object its false alarms lie on most often."""
+    if not sources:
+        return
+    print("false alarms at the operating thresholds lie on (most often first):")
+    for label, counts in sources.items():
+        listed = ", ".join(f"{name} {n}" for name, n in list(counts.items())[:shown])
+        rest = sum(list(counts.values())[shown:])
+        more = f", {rest} on {len(counts) - shown} other kind(s)" if rest else ""
+        print(f"         {label}: {listed}{more}")
+
+
 def print_text(report: dict[str, Any]) -> None:
     data, model, result = report["dataset"], report["model"], report["evaluation"]
     print(f"dataset  {data['path']} ({data['format']}): {data['images']} images from "
@@ -224,9 +236,15 @@ def print_text(report: dict[str, Any]) -> None:
           f"over {result['labels_with_ground_truth']} class(es) with ground truth "
           "(COCO rules: 101-point AP, at most "
           f"{result['max_detections_per_image']} detections per image and class)")
+    sizes = [f"{name} {_f(part['map50'], 0)} ({sum(c['ground_truth'] for c in part['classes'])}"
+             " objects)" for name, part in result["by_size"].items()]
+    if sizes:
+        print(f"mAP@0.5 by object size (COCO box areas in image pixels: small up to 32^2, "
+              f"medium to 96^2, large above): {', '.join(sizes)}")
     print(f"operating thresholds, all scored classes: precision {_f(op['precision'], 0)}, "
           f"recall {_f(op['recall'], 0)} ({op['true_positives']} hits, "
           f"{op['false_positives']} false alarms, {op['false_negatives']} missed, at IoU 0.5)")
+    _print_false_alarm_sources(result["false_alarms_on"])
     unscored = result["unscored_detections"]
     if unscored:
         listed = ", ".join(f"{k} {v}" for k, v in unscored.items())

@@ -26,7 +26,8 @@ Layouts (``DIR`` is the folder given):
   ``iscrowd`` boxes are crowd regions (COCO rules), ``ignore: 1`` boxes are ignored.
 - **scan**: Screener scan files (``.h5``/``.hdf5``) in ``DIR`` (or one file) holding the
   simulator's ground truth. Every view is one image; its ground truth is its *threat*
-  objects (benign labels are counted and left out).
+  objects (benign articles are counted and not scored; the report only names them as
+  what false alarms lie on).
 
 Image files are ``.png``, ``.jpg``, ``.jpeg`` and ``.npy`` (what
 :func:`screener.scan.load_any` imports). Folders are not searched recursively.
@@ -94,13 +95,16 @@ class GroundTruthObject:
 class Sample:
     """One image to run the model on and its ground truth. ``view`` is the scan view's
     name (scan sets) or None (an image file: its only view). ``annotation`` is None for
-    an image without an annotation file (no objects)."""
+    an image without an annotation file (no objects). ``context``: objects that are
+    named but never scored (a simulated scan's benign articles), used only to say what
+    false alarms lie on."""
 
     source: Path
     objects: tuple[GroundTruthObject, ...]
     annotation: Path | None
     view: str | None = None
     normalised: bool = False
+    context: tuple[GroundTruthObject, ...] = ()
 
     @property
     def name(self) -> str:
@@ -108,12 +112,20 @@ class Sample:
 
     def objects_in_pixels(self, rows: int, columns: int) -> tuple[GroundTruthObject, ...]:
         """The objects with boxes in pixels of an image ``rows`` x ``columns``."""
+        return self._in_pixels(self.objects, rows, columns)
+
+    def context_in_pixels(self, rows: int, columns: int) -> tuple[GroundTruthObject, ...]:
+        """The context objects with boxes in pixels of an image ``rows`` x ``columns``."""
+        return self._in_pixels(self.context, rows, columns)
+
+    def _in_pixels(self, objects: tuple[GroundTruthObject, ...], rows: int,
+                   columns: int) -> tuple[GroundTruthObject, ...]:
         if not self.normalised:
-            return self.objects
+            return objects
         return tuple(
             GroundTruthObject(o.name, (o.box[0] * columns, o.box[1] * rows,
                                        o.box[2] * columns, o.box[3] * rows), o.ignore, o.crowd)
-            for o in self.objects
+            for o in objects
         )
 
 
@@ -653,8 +665,10 @@ def read_scan_set(path: Path, limits: ScanLimits | None = None) -> Dataset:
         for view, labelled in truth.objects_by_view.items():
             threats = tuple(GroundTruthObject(o.label, _float_box(o.box))
                             for o in labelled if o.threat)
-            benign += sum(not o.threat for o in labelled)
-            samples.append(Sample(scan_path, threats, scan_path, view=view))
+            articles = tuple(GroundTruthObject(o.label, _float_box(o.box))
+                             for o in labelled if not o.threat)
+            benign += len(articles)
+            samples.append(Sample(scan_path, threats, scan_path, view=view, context=articles))
     left_out = {"benign objects (not scored)": benign} if benign else {}
     return Dataset(path, DatasetFormat.SCAN, tuple(samples), tuple(THREAT_CLASSES),
                    left_out=left_out)

@@ -34,10 +34,13 @@ from typing import Any
 
 from screener.detect.datasets import Dataset, Sample
 from screener.detect.errors import DetectionInputError
+from screener.detect.false_alarms import NamedBox, false_alarm_sources
 from screener.detect.manifest import Category, ModelManifest, normalise_class_name
 from screener.detect.metrics import (
+    ALL_SIZES,
     COCO_MAX_DETECTIONS,
     IOU_THRESHOLDS,
+    SIZE_RANGES,
     GroundTruthBox,
     ImageRecord,
     LabelMetrics,
@@ -383,6 +386,9 @@ class Evaluation:
     detections: int  # all detections at or above the floor
     operating_detections: int  # of which at or above the operating threshold
     inference_seconds: float
+    by_size: Mapping[str, Summary] = field(default_factory=dict)  # by SIZE_RANGES name
+    # label -> what its false alarms at the operating point lie on -> how many
+    false_alarms_on: Mapping[str, Counter[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         summary = self.summary
@@ -397,6 +403,9 @@ class Evaluation:
             "labels_with_ground_truth": len(summary.scored),
             "classes": [self._label_json(m) for m in summary.labels],
             "operating_point": summary.operating.to_json(),
+            "by_size": {name: self._size_json(name, part) for name, part in self.by_size.items()},
+            "false_alarms_on": {label: dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])))
+                                for label, sources in self.false_alarms_on.items() if sources},
             "detections": self.detections,
             "operating_detections": self.operating_detections,
             "unscored_detections": dict(self.unscored_detections),
@@ -421,10 +430,26 @@ class Evaluation:
             "ap50": _round(metrics.ap50),
             "ap75": _round(metrics.ap_at(0.75)) if _has(metrics, 0.75) else None,
             "ap50_95": _round(metrics.ap50_95),
-            "recall_max50": _round(float(metrics.recall[0])) if metrics.recall.size else None,
+            "recall_max50": _recall_at_50(metrics),
             "operating_thresholds": list(self.scoring.thresholds.get(metrics.label, ())),
             "operating": metrics.operating.to_json(),
         }
+
+    @staticmethod
+    def _size_json(name: str, summary: Summary) -> dict[str, Any]:
+        low, high = SIZE_RANGES[name]
+        return {
+            "area_px": [low, None if high >= ALL_SIZES[1] else high],
+            "map50": _round(summary.map50),
+            "map50_95": _round(summary.map50_95),
+            "classes": [{"label": m.label, "ground_truth": m.gt_count, "ap50": _round(m.ap50),
+                         "recall_max50": _recall_at_50(m)} for m in summary.labels],
+        }
+
+
+def _recall_at_50(metrics: LabelMetrics) -> float | None:
+    """``recall_max50``: None without ground truth or without the IoU 0.5 threshold."""
+    return _round(metrics.recall_at(0.5)) if _has(metrics, 0.5) else None
 
 
 def _has(metrics: LabelMetrics, iou: float) -> bool:
@@ -470,6 +495,12 @@ def evaluate_predictions(predictions: Sequence[Prediction], scoring: Scoring,
     records, gt_left, det_left = records_for(predictions, scoring, manifest)
     summary = evaluate(records, scoring.labels, iou_thresholds=IOU_THRESHOLDS,
                        max_detections=max_detections)
+    by_size = {name: evaluate(records, scoring.labels, iou_thresholds=IOU_THRESHOLDS,
+                              max_detections=max_detections, area_range=area_range)
+               for name, area_range in SIZE_RANGES.items()}
+    named = [[NamedBox(o.name, o.box) for o in (*p.sample.objects_in_pixels(p.rows, p.columns),
+                                                 *p.sample.context_in_pixels(p.rows, p.columns))]
+             for p in predictions]
     all_detections = [d for p in predictions for d in p.detections]
     return Evaluation(
         summary=summary,
@@ -481,6 +512,9 @@ def evaluate_predictions(predictions: Sequence[Prediction], scoring: Scoring,
         operating_detections=sum(d.score >= manifest.threshold_for(d.class_name)
                                  for d in all_detections),
         inference_seconds=sum(p.seconds for p in predictions),
+        by_size=by_size,
+        false_alarms_on=false_alarm_sources(records, named, scoring.labels,
+                                            max_detections=max_detections),
     )
 
 

@@ -1,8 +1,8 @@
 """Detection metrics with COCO semantics: matching, average precision, mAP.
 
 Everything here is pure numpy on boxes, scores and labels; nothing reads files or runs a
-model. The rules are those of pycocotools' ``COCOeval`` for boxes (``iouType="bbox"``,
-area range "all"), re-implemented so that Screener does not depend on it:
+model. The rules are those of pycocotools' ``COCOeval`` for boxes (``iouType="bbox"``),
+re-implemented so that Screener does not depend on it:
 
 - **IoU** of corner boxes ``x0, y0, x1, y1`` in continuous pixels (no ``+1``). For a
   *crowd* ground-truth box the union is the detection's own area (intersection over the
@@ -22,6 +22,9 @@ area range "all"), re-implemented so that Screener does not depend on it:
   the mean. A label with ground truth and no detections has AP 0.
 - **mAP@0.5** is the mean AP at IoU 0.5 over labels with ground truth; **mAP@0.5:0.95**
   the mean over those labels and the ten IoU thresholds 0.50, 0.55, ..., 0.95.
+- **Object size** (COCO ``areaRng``): for the "small", "medium" and "large" figures a
+  ground-truth box whose area (pixels) lies outside the range is ignored, and so is an
+  unmatched detection outside it; the default range takes every box.
 
 The tests check these numbers against hand-computed curves and against a brute-force
 reference written from the definitions.
@@ -48,6 +51,11 @@ RECALL_POINTS: FloatArray = np.linspace(0.0, 1.0, int(np.round((1.00 - 0.0) / 0.
                                         endpoint=True)
 #: Most detections per image and label that count, as COCO's ``maxDets`` 100.
 COCO_MAX_DETECTIONS = 100
+#: Every box, whatever its area (COCO's area range "all").
+ALL_SIZES: tuple[float, float] = (0.0, 1e10)
+#: COCO's object sizes by box area in pixels: small up to 32^2, medium to 96^2, large above.
+SIZE_RANGES: dict[str, tuple[float, float]] = {
+    "small": (0.0, 32.0**2), "medium": (32.0**2, 96.0**2), "large": (96.0**2, 1e10)}
 _EPS = float(np.spacing(1))
 
 
@@ -86,6 +94,7 @@ class ImageMatch:
     operating: BoolArray  # (D,)
     gt_count: int  # ground-truth boxes that are not ignored
     gt_ignored: int
+    order: NDArray[np.intp]  # (D,): each detection's index in match_image's input
 
 
 def iou_matrix(detections: FloatArray, ground_truth: FloatArray,
@@ -118,15 +127,19 @@ def match_image(
     det_operating: BoolArray | None = None,
     iou_thresholds: FloatArray = IOU_THRESHOLDS,
     max_detections: int | None = COCO_MAX_DETECTIONS,
+    area_range: tuple[float, float] = ALL_SIZES,
 ) -> ImageMatch:
-    """Greedy matching of one image's detections of one label (COCO ``evaluateImg``)."""
+    """Greedy matching of one image's detections of one label (COCO ``evaluateImg``).
+
+    Ground truth whose area lies outside ``area_range`` is ignored, and so are detections
+    outside it that match nothing."""
     scores_in = np.asarray(det_scores, dtype=np.float64).reshape(-1)
     boxes_in = np.asarray(det_boxes, dtype=np.float64).reshape(-1, 4)
     gts_in = np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
     n_gt = gts_in.shape[0]
     ignore_in = np.zeros(n_gt, bool) if gt_ignore is None else np.asarray(gt_ignore, bool)
     crowd_in = np.zeros(n_gt, bool) if gt_crowd is None else np.asarray(gt_crowd, bool)
-    ignore_in = ignore_in | crowd_in  # a crowd box is always ignored, as in COCO
+    ignore_in = ignore_in | crowd_in | _outside(gts_in, area_range)  # crowd: as in COCO
     operating_in = (np.ones(scores_in.shape, bool) if det_operating is None
                     else np.asarray(det_operating, bool).reshape(-1))
     # ground truth: boxes that count first, ignored ones last (stable)
@@ -169,9 +182,17 @@ def match_image(
                 matched[t_index, d] = True
                 ignored[t_index, d] = is_ignored[best]
                 gt_taken[best] = True
+    ignored |= ~matched & _outside(dets, area_range)[None, :]
     return ImageMatch(scores=scores, matched=matched, ignored=ignored, operating=operating,
                       gt_count=int(np.count_nonzero(~ignore)),
-                      gt_ignored=int(np.count_nonzero(ignore)))
+                      gt_ignored=int(np.count_nonzero(ignore)), order=det_order)
+
+
+def _outside(boxes: FloatArray, area_range: tuple[float, float]) -> BoolArray:
+    """Boxes whose area lies outside ``area_range`` (its bounds count as inside)."""
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    result: BoolArray = (area < area_range[0]) | (area > area_range[1])
+    return result
 
 
 @dataclass(frozen=True)
@@ -232,14 +253,20 @@ class LabelMetrics:
     interpolated: FloatArray  # (101,) at IoU 0.5
     operating: OperatingPoint
 
-    def ap_at(self, iou: float) -> float | None:
-        """AP at one of the IoU thresholds (None without ground truth)."""
-        if self.ap is None:
-            return None
+    def _threshold_index(self, iou: float) -> int:
         hits = np.nonzero(np.isclose(self.iou_thresholds, iou))[0]
         if hits.size == 0:
             raise ValueError(f"IoU {iou} is not one of the evaluated thresholds")
-        return float(self.ap[hits[0]])
+        return int(hits[0])
+
+    def ap_at(self, iou: float) -> float | None:
+        """AP at one of the IoU thresholds (None without ground truth)."""
+        return None if self.ap is None else float(self.ap[self._threshold_index(iou)])
+
+    def recall_at(self, iou: float) -> float | None:
+        """The share of objects some detection (at any score kept) matches at one of the
+        IoU thresholds (None without ground truth)."""
+        return None if not self.gt_count else float(self.recall[self._threshold_index(iou)])
 
     @property
     def ap50(self) -> float | None:
@@ -356,8 +383,10 @@ def _as_array(boxes: Sequence[Box]) -> FloatArray:
 
 def evaluate(images: Sequence[ImageRecord], labels: Sequence[str], *,
              iou_thresholds: FloatArray = IOU_THRESHOLDS,
-             max_detections: int | None = COCO_MAX_DETECTIONS) -> Summary:
-    """Match and accumulate every label in ``labels`` over ``images`` (in their order).
+             max_detections: int | None = COCO_MAX_DETECTIONS,
+             area_range: tuple[float, float] = ALL_SIZES) -> Summary:
+    """Match and accumulate every label in ``labels`` over ``images`` (in their order),
+    counting only objects of ``area_range`` (:data:`SIZE_RANGES`).
 
     Ground truth and detections whose label is not in ``labels`` are left out; the
     caller decides (and reports) what is scored.
@@ -366,30 +395,39 @@ def evaluate(images: Sequence[ImageRecord], labels: Sequence[str], *,
     thresholds = np.asarray(iou_thresholds, dtype=np.float64).reshape(-1)
     per_label: dict[str, list[ImageMatch]] = {name: [] for name in wanted}
     for image in images:
-        gts_by: dict[str, list[GroundTruthBox]] = {}
-        dets_by: dict[str, list[PredictedBox]] = {}
-        for g in image.ground_truth:
-            gts_by.setdefault(g.label, []).append(g)
-        for d in image.detections:
-            dets_by.setdefault(d.label, []).append(d)
         for name in wanted:
-            gts = gts_by.get(name, [])
-            dets = dets_by.get(name, [])
-            if not gts and not dets:
-                continue
-            per_label[name].append(match_image(
-                _as_array([d.box for d in dets]),
-                np.asarray([d.score for d in dets], dtype=np.float64),
-                _as_array([g.box for g in gts]),
-                gt_ignore=np.asarray([g.ignore for g in gts], bool),
-                gt_crowd=np.asarray([g.crowd for g in gts], bool),
-                det_operating=np.asarray([d.operating for d in dets], bool),
-                iou_thresholds=thresholds,
-                max_detections=max_detections,
-            ))
+            matched = match_label(image, name, iou_thresholds=thresholds,
+                                  max_detections=max_detections, area_range=area_range)
+            if matched is not None:
+                per_label[name].append(matched[0])
     return Summary(labels=tuple(accumulate(name, per_label[name], thresholds)
                                 for name in wanted),
                    iou_thresholds=thresholds, max_detections=max_detections)
+
+
+def match_label(image: ImageRecord, label: str, *,
+                iou_thresholds: FloatArray = IOU_THRESHOLDS,
+                max_detections: int | None = COCO_MAX_DETECTIONS,
+                area_range: tuple[float, float] = ALL_SIZES,
+                ) -> tuple[ImageMatch, list[PredictedBox]] | None:
+    """:func:`match_image` on ``image``'s ground truth and detections of ``label``, and
+    those detections (``ImageMatch.order`` indexes them); None when it has neither."""
+    gts = [g for g in image.ground_truth if g.label == label]
+    dets = [d for d in image.detections if d.label == label]
+    if not gts and not dets:
+        return None
+    match = match_image(
+        _as_array([d.box for d in dets]),
+        np.asarray([d.score for d in dets], dtype=np.float64),
+        _as_array([g.box for g in gts]),
+        gt_ignore=np.asarray([g.ignore for g in gts], bool),
+        gt_crowd=np.asarray([g.crowd for g in gts], bool),
+        det_operating=np.asarray([d.operating for d in dets], bool),
+        iou_thresholds=iou_thresholds,
+        max_detections=max_detections,
+        area_range=area_range,
+    )
+    return match, dets
 
 
 def _round(value: float | None, digits: int = 6) -> float | None:
