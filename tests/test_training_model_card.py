@@ -7,9 +7,26 @@ model_card.py needs no PyTorch, so these run in CI.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from training.model_card import loss_trend, ranking_diagnosis, training_time
+import pytest
+
+from training.data import DATA_VERSION
+from training.model_card import (
+    card,
+    data_note,
+    false_alarm_rows,
+    loss_trend,
+    phase_lines,
+    ranking_diagnosis,
+    reproduce_commands,
+    size_rows,
+    training_time,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _history(losses: list[float], start: int = 250) -> list[dict[str, Any]]:
@@ -60,6 +77,18 @@ def test_training_time_names_the_phases_and_the_last_machine() -> None:
         "230 min of wall clock over 3 phases, the last on CPU Y, 2 CPU cores"
 
 
+def test_each_phase_line_gives_its_throughput_from_its_own_steps_and_seconds() -> None:
+    phase = {"steps": 1500, "training_bags": 1600, "lr": 0.001, "precision": "bf16",
+             "data_version": "v2"}
+    lines = phase_lines({"batch": 16, "phases": [
+        {**phase, "seconds": 600.0},  # recorded before phases kept their batch: 16
+        {**phase, "seconds": 1200.0, "resumed_from": "a/threats.onnx", "batch": 32},
+        {**phase, "steps": 0, "seconds": 0.0, "batch": 16}]})  # stopped at once
+    assert "1,500 steps in 10 min (40.0 crops/s) on 1600 training bags" in lines[0]
+    assert "1,500 steps in 20 min (40.0 crops/s)" in lines[1]
+    assert "0 steps in 0 min on 1600 training bags" in lines[2]
+
+
 def _weak(label: str, ap50: float, found: float | None) -> dict[str, Any]:
     return {"label": label, "ground_truth": 60, "ap50": ap50, "recall_max50": found}
 
@@ -74,3 +103,108 @@ def test_weak_classes_found_at_some_score_are_diagnosed_as_ranking() -> None:
 
 def test_weak_classes_that_miss_their_objects_get_no_ranking_diagnosis() -> None:
     assert ranking_diagnosis([_weak("knife", 0.13, 0.4), _weak("ied", 0.2, None)]) == ""
+
+
+def test_reproduce_commands_expand_variables_and_join_continued_lines(tmp_path: Path) -> None:
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(
+        "BIN := .venv/bin\nBUILD ?= build\nOUT = $(BUILD)/a\n"
+        "model: stamp\n"
+        "\t$(BIN)/python -m pip install x\n"
+        "\t@$(BIN)/python -m training.train --out $(OUT) \\\n\t\t--minutes 5\n"
+        "\n# a comment\n"
+        "\t-$(BIN)/python -m training.model_card --models ${BUILD}\n"
+        "\nother:\n\t$(BIN)/python -m training.train --out elsewhere\n", encoding="utf-8")
+    assert reproduce_commands(makefile) == [
+        "python -m training.train --out build/a --minutes 5",
+        "python -m training.model_card --models build"]
+    with pytest.raises(ValueError, match="no 'absent' target"):
+        reproduce_commands(makefile, "absent")
+    makefile.write_text("model:\n\t$(BIN)/python -m training.train --out $(NOWHERE)\n",
+                        encoding="utf-8")
+    with pytest.raises(ValueError, match="cannot expand every variable"):
+        reproduce_commands(makefile)
+
+
+def _options(command: str) -> dict[str, str]:
+    words = command.split()[3:]  # after "python -m training.train"
+    return {word: words[i + 1] for i, word in enumerate(words) if word.startswith("--")
+            and i + 1 < len(words) and not words[i + 1].startswith("--")}
+
+
+def test_make_model_runs_the_phases_the_shipped_model_records() -> None:
+    """Each phase of `make model` resumes from the one before and ends in models/, and its
+    minutes, bags, learning rate and precision are those models/training-metrics.json
+    records for that phase: the card prints these commands as the way to reproduce it.
+    The Makefile spells out --minutes, --bags and --lr even where they are the defaults."""
+    metrics = json.loads((ROOT / "models" / "training-metrics.json").read_text("utf-8"))
+    phases = metrics["training"]["phases"]
+    runs = [_options(c) for c in reproduce_commands() if c.startswith("python -m training.train")]
+    assert len(runs) == len(phases)
+    previous: str | None = None
+    for number, (run, phase) in enumerate(zip(runs, phases, strict=True), 1):
+        assert run.get("--resume") == (f"{previous}/threats.onnx" if previous else None), number
+        assert float(run["--minutes"]) == round(phase["seconds"] / 60), number
+        assert int(run["--bags"]) == phase["training_bags"], number
+        assert float(run["--lr"]) == pytest.approx(phase["lr"]), number
+        if run.get("--bf16") == "off":
+            assert phase["precision"] == "fp32", number
+        previous = run["--out"]
+    assert previous == "models"
+
+
+def test_size_rows_list_each_class_per_coco_size() -> None:
+    def classes(gt: int, ap: float | None, found: float | None) -> list[dict[str, Any]]:
+        return [{"label": "knife", "ground_truth": gt, "ap50": ap, "recall_max50": found}]
+
+    report = {"evaluation": {"by_size": {"small": {"classes": classes(10, 0.05, 0.3)},
+                                         "medium": {"classes": classes(40, 0.25, 0.85)},
+                                         "large": {"classes": classes(0, None, None)}}}}
+    rows = size_rows(report)
+    assert "| knife | 10, 0.05, 30% | 40, 0.25, 85% | 0, n/a, n/a |" in rows
+    assert size_rows({"evaluation": {}}) == [] and size_rows(None) == []
+
+
+def test_false_alarm_rows_give_each_class_its_total_and_commonest_articles() -> None:
+    report = {"evaluation": {"images": 600, "false_alarms_on": {
+        "knife": {"cable": 1200, "umbrella": 300, "no matching object": 250, "keys": 1},
+        "ied": {"laptop": 2}}}}
+    rows = false_alarm_rows(report)
+    assert rows[0].startswith("False alarms at the default thresholds on the 600 held-out")
+    assert "| knife | 1,751 | cable 1,200, umbrella 300, no matching object 250 |" in rows
+    assert "| ied | 2 | laptop 2 |" in rows
+    assert false_alarm_rows({"evaluation": {"images": 600}}) == []  # a report from before
+
+
+def test_losses_on_different_simulated_data_are_not_compared() -> None:
+    history = _history([5.0, 4.8, 4.6, 4.5]) + _history([4.9, 4.2, 3.6, 3.6], start=1250)
+    text = loss_trend(history, [{"steps": 1000, "training_bags": 1600, "data_version": "v1"},
+                                {"steps": 1000, "training_bags": 1600, "data_version": "v2"}])
+    assert ("trained on simulated data v2 where the phase before trained on simulated "
+            "data v1") in text
+    assert "lowered the classification loss" not in text
+    # a phase recorded before phases carried the field trained on v1
+    unrecorded = [{"steps": 1000, "training_bags": 1600},
+                  {"steps": 1000, "training_bags": 1600, "data_version": "v2"}]
+    assert "where the phase before trained on simulated data v1" in loss_trend(history,
+                                                                              unrecorded)
+    same = [{"steps": 1000, "training_bags": 1600}, {"steps": 1000, "training_bags": 1600,
+                                                     "data_version": "v1"}]
+    assert "lowered the classification loss from 4.500" in loss_trend(history, same)
+
+
+def test_data_note_names_the_phases_make_model_cannot_repeat() -> None:
+    assert data_note([{"data_version": DATA_VERSION}]) == ""
+    note = data_note([{}, {"data_version": "v1"}, {"data_version": "v0"}, {},
+                      {"data_version": DATA_VERSION}])
+    assert note.startswith("Phases 1, 2, 4 trained on simulated data v1; Phase 3 trained on "
+                           "simulated data v0, older than the current " + DATA_VERSION)
+    assert data_note([{}, {}, {}, {"data_version": DATA_VERSION}]).startswith(
+        "Phases 1 to 3 trained on simulated data v1, older")
+
+
+def test_committed_model_card_is_current() -> None:
+    """models/MODEL_CARD.md is what `python -m training.model_card` writes from the
+    committed metrics, reports and Makefile: regenerate it after changing any of them."""
+    expected = card(ROOT / "models")
+    assert (ROOT / "models" / "MODEL_CARD.md").read_text(encoding="utf-8") == expected

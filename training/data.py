@@ -48,6 +48,14 @@ from screener.sim.labels import THREAT_CLASSES
 from screener.sim.projection import ViewGeometry, project
 from screener.tip.projector import ChannelNoise, compose_channel
 
+#: The simulated samples' version: bump it when the simulator or the rendering changes, so
+#: that an old training cache or held-out set is not reused. v2: ceramic knives are
+#: zirconia (they were alumina in v1).
+DATA_VERSION = "v2"
+#: What a phase recorded before phases carried their data version trained on: DATA_VERSION
+#: was "v1" from its introduction until then.
+UNRECORDED_DATA_VERSION = "v1"
+
 #: Output classes, in model output order (the simulator's threat classes).
 CLASSES: tuple[str, ...] = tuple(THREAT_CLASSES)
 CLASS_INDEX = {name: i for i, name in enumerate(CLASSES)}

@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
-from training.data import CLASSES
+from screener.detect.false_alarms import MIN_OVERLAP_IOU
+from training.data import CLASSES, DATA_VERSION, UNRECORDED_DATA_VERSION
 
 TARGET_MAP50 = 0.90
+MAKEFILE = Path(__file__).resolve().parents[1] / "Makefile"
 
 EVAL_SETS = (
     ("sim-heldout", "held-out simulated bags (`screener demo --seed 7`)", "threats.onnx"),
@@ -55,6 +58,46 @@ def evaluation_rows(folder: Path) -> list[str]:
                     f"{fmt(ev['map50_95'])} | {per_class} | {fmt(op['precision'], 2)} / "
                     f"{fmt(op['recall'], 2)} |")
     return rows
+
+
+def size_rows(report: dict[str, Any] | None) -> list[str]:
+    """Per class and COCO object size (``by_size`` of an eval-detector report): how many
+    objects, their AP@0.5 and the share found at some score."""
+    sizes = (report or {}).get("evaluation", {}).get("by_size")
+    if not sizes:
+        return []
+    names = list(sizes)
+    rows = ["| class | " + " | ".join(f"{n}: objects, AP@0.5, found" for n in names) + " |",
+            "|---|" + "---|" * len(names)]
+    for index, first in enumerate(sizes[names[0]]["classes"]):
+        cells = []
+        for name in names:
+            row = sizes[name]["classes"][index]
+            cells.append(f"{row['ground_truth']}, {fmt(row['ap50'], 2)}, "
+                         + (f"{row['recall_max50']:.0%}" if row["recall_max50"] is not None
+                            else "n/a"))
+        rows.append(f"| {first['label']} | " + " | ".join(cells) + " |")
+    return ["By object size on the held-out simulated bags (COCO box areas in view pixels: "
+            "small up to 32², medium to 96², large above; \"found\": the share with a "
+            "detection of its class at IoU 0.5 at any score):", "", *rows, ""]
+
+
+def false_alarm_rows(report: dict[str, Any] | None, shown: int = 3) -> list[str]:
+    """Per class, the false alarms at the default thresholds on the held-out simulated
+    bags and the articles they lie on most often (``false_alarms_on`` of an
+    eval-detector report): the look-alikes more training data should show the model."""
+    evaluation = (report or {}).get("evaluation", {})
+    sources = evaluation.get("false_alarms_on")
+    if not sources:
+        return []
+    rows = ["| class | false alarms | most often on |", "|---|---|---|"]
+    for label, counts in sources.items():
+        listed = ", ".join(f"{name} {n:,}" for name, n in list(counts.items())[:shown])
+        rows.append(f"| {label} | {sum(counts.values()):,} | {listed} |")
+    return [f"False alarms at the default thresholds on the {evaluation['images']:,} held-out "
+            "simulated views, by the article each lies on (the labelled object its box "
+            f"overlaps most, at IoU {MIN_OVERLAP_IOU:g} or more; `eval-detector` reports "
+            "them):", "", *rows, ""]
 
 
 def operating_rows(metrics: dict[str, Any]) -> list[str]:
@@ -133,18 +176,20 @@ def loss_trend(history: list[dict[str, Any]], phases: list[dict[str, Any]],
                rows: int = 4) -> str:
     """Whether more steps are the first thing to try: for a resumed model, whether its last
     phase lowered the classification loss below where the phase before ended (the end of a
-    cosine schedule is flat by design, so its last rows say little; on a different set of
-    training bags the two losses do not compare); for one phase, whether the loss still
-    fell over its last logged rows (every 250 steps)."""
+    cosine schedule is flat by design, so its last rows say little; on other training
+    bags or another simulated-data version the two losses do not compare); for one phase,
+    whether the loss still fell over its last logged rows (every 250 steps)."""
     if len(history) < rows or "cls" not in history[-1]:
         return ""
     last = history[-1]["cls"]
     if len(phases) > 1:
-        bags = [phase.get("training_bags") for phase in phases[-2:]]
-        if bags[0] != bags[1]:
-            return (f"The last phase trained on {fmt(bags[1])} bags where the phase before "
-                    f"trained on {fmt(bags[0])}, so their training losses do not compare; "
-                    "the held-out figures below do.")
+        bags = [fmt(phase.get("training_bags")) + " bags" for phase in phases[-2:]]
+        data = ["simulated data " + data_version(phase) for phase in phases[-2:]]
+        for before_this, this in (bags, data):
+            if before_this != this:
+                return (f"The last phase trained on {this} where the phase before trained "
+                        f"on {before_this}, so their training losses do not compare; the "
+                        "held-out figures below do.")
         boundary = sum(int(phase["steps"]) for phase in phases[:-1])
         before = [row for row in history if row["step"] <= boundary and "cls" in row]
         if before:
@@ -168,6 +213,35 @@ def loss_trend(history: list[dict[str, Any]], phases: list[dict[str, Any]],
             "steps.")
 
 
+def data_version(phase: dict[str, Any]) -> str:
+    """The simulated-data version a phase trained on (v1 where its record predates it)."""
+    return str(phase.get("data_version") or UNRECORDED_DATA_VERSION)
+
+
+def data_note(phases: list[dict[str, Any]]) -> str:
+    """What `make model` cannot repeat: phases that trained on an older simulated-data
+    version than the one the simulator now makes."""
+    older: dict[str, list[int]] = {}
+    for number, phase in enumerate(phases, 1):
+        if data_version(phase) != DATA_VERSION:
+            older.setdefault(data_version(phase), []).append(number)
+    if not older:
+        return ""
+
+    def numbers(phase_numbers: list[int]) -> str:
+        if len(phase_numbers) == 1:
+            return f"Phase {phase_numbers[0]}"
+        if len(phase_numbers) > 2 and phase_numbers == list(range(phase_numbers[0],
+                                                                  phase_numbers[-1] + 1)):
+            return f"Phases {phase_numbers[0]} to {phase_numbers[-1]}"
+        return "Phases " + ", ".join(map(str, phase_numbers))
+
+    listed = "; ".join(f"{numbers(ns)} trained on simulated data {version}"
+                       for version, ns in older.items())
+    return (f"{listed}, older than the current {DATA_VERSION} (`DATA_VERSION` in "
+            "`training/data.py`) that `make model` simulates for every phase.")
+
+
 def simulation(data: dict[str, Any]) -> str:
     minutes = data["simulate_seconds"] / 60
     if minutes < 1:
@@ -176,21 +250,58 @@ def simulation(data: dict[str, Any]) -> str:
 
 
 def phase_lines(training: dict[str, Any]) -> list[str]:
-    """One bullet per training phase (a resumed run adds one to its source's)."""
+    """One bullet per training phase (a resumed run adds one to its source's), with its
+    throughput in crops per second (a phase recorded before phases kept their batch size
+    trained the last run's ``training['batch']`` crops a step)."""
     lines = []
     for number, phase in enumerate(training.get("phases", []), 1):
+        batch = phase.get("batch") or training["batch"]
+        throughput = (f" ({phase['steps'] * batch / phase['seconds']:.1f} crops/s)"
+                      if phase["seconds"] > 0 else "")
         weights = phase.get("class_weights") or {}
         heavier = ", ".join(f"{c} x{w:g}" for c, w in weights.items() if w != 1)
         start = (f"resumed from `{Path(phase['resumed_from']).name}`"
                  if phase.get("resumed_from") else "from scratch")
         lines.append(
             f"* Phase {number}, {start}: {phase['steps']:,} steps in "
-            f"{phase['seconds'] / 60:.0f} min on {fmt(phase.get('training_bags'))} training "
+            f"{phase['seconds'] / 60:.0f} min{throughput} on "
+            f"{fmt(phase.get('training_bags'))} training "
             f"bags, {phase.get('cls_loss', 'bce')} classification loss, peak learning rate "
             f"{fmt(phase.get('lr'), 4)}"
             + (" (bf16 autocast)" if phase.get("precision") == "bf16" else "")
+            + f", simulated data {data_version(phase)}"
             + (f", views drawn more often by class ({heavier})" if heavier else "") + ".")
     return [*lines, ""] if lines else []
+
+
+def reproduce_commands(makefile: Path = MAKEFILE, target: str = "model") -> list[str]:
+    """The ``python -m training...`` commands of the Makefile's ``target`` recipe, with
+    the Makefile's variables expanded and ``$(BIN)/python`` written as ``python``, one
+    line each: the card prints the phases from the Makefile instead of a copy of them."""
+    text = makefile.read_text(encoding="utf-8").replace("\\\n", " ")
+    variables = dict(re.findall(r"^([A-Za-z0-9_]+)\s*[:?]?=\s*(.*?)\s*$", text, re.M))
+    recipe = re.search(rf"^{re.escape(target)}:.*\n((?:(?:\t.*|[ \t]*|#.*)(?:\n|$))*)",
+                       text, re.M)
+    if recipe is None:
+        raise ValueError(f"{makefile}: no {target!r} target")
+
+    def expand(match: re.Match[str]) -> str:
+        return variables.get(match.group(1) or match.group(2), match.group(0))
+
+    commands = []
+    for line in recipe.group(1).splitlines():
+        if not line.startswith("\t"):
+            continue  # a blank or comment line inside the recipe
+        command = line.strip().lstrip("@-+").replace("$(BIN)/python", "python")
+        for _ in range(10):  # variables that name other variables
+            command = re.sub(r"\$\((\w+)\)|\$\{(\w+)\}", expand, command)
+        command = " ".join(command.split())
+        if not command.startswith("python -m training."):
+            continue
+        if "$" in command:
+            raise ValueError(f"{makefile}: cannot expand every variable in {command!r}")
+        commands.append(command)
+    return commands
 
 
 def card(models: Path) -> str:
@@ -207,6 +318,7 @@ def card(models: Path) -> str:
     sim = load(models / "eval" / "sim-heldout.json")
     sim_map = fmt(sim["evaluation"]["map50"]) if sim else "not run"
     status = status_lines(sim, metrics) if sim is not None else []
+    commands = reproduce_commands()
     lines = [
         "# Model card: Screener threat detector " + metrics["model_version"],
         "",
@@ -285,6 +397,8 @@ def card(models: Path) -> str:
         "",
         *evaluation_rows(models / "eval"),
         "",
+        *size_rows(sim),
+        *false_alarm_rows(sim),
         f"Target on held-out simulated bags: mAP@0.5 >= {TARGET_MAP50:.2f} (measured "
         f"{sim_map}).",
         "",
@@ -320,28 +434,18 @@ def card(models: Path) -> str:
         "writes this card",
         "```",
         "",
-        "which runs six phases, each resumed from the one before, then evaluates and "
-        "writes this card:",
+        f"which runs these {sum('training.train' in c for c in commands)} training phases, "
+        "each resumed from the one before, then evaluates and writes this card (the "
+        "Makefile's `model` target keeps them):",
         "",
         "```",
-        "python -m training.train --out build/model-phase1 --seed 0 --checkpoint --bf16 off",
-        "python -m training.train --out build/model-phase2 --seed 0 --checkpoint --bf16 off "
-        "--resume build/model-phase1/threats.onnx --bags 1000 --minutes 80 --lr 2e-3",
-        "python -m training.train --out build/model-phase3 --seed 0 --checkpoint "
-        "--resume build/model-phase2/threats.onnx --bags 1000 --minutes 90 --lr 2e-3",
-        "python -m training.train --out build/model-phase4 --seed 0 --checkpoint "
-        "--resume build/model-phase3/threats.onnx --bags 1000 --minutes 36 --lr 1e-3",
-        "python -m training.train --out build/model-phase5 --seed 0 --checkpoint --bf16 off "
-        "--resume build/model-phase4/threats.onnx --minutes 90 --lr 1e-3",
-        "python -m training.train --out models --seed 0 --checkpoint "
-        "--resume build/model-phase5/threats.onnx --minutes 100 --lr 1e-3",
-        "python -m training.run_evaluations",
-        "python -m training.model_card",
+        *commands,
         "```",
         "",
         "The phases marked bf16 autocast above ran so on a CPU with AMX tiles or "
         "AVX512-BF16 (`--bf16 auto`), the others in fp32. Training stops on wall clock, "
-        "so another machine gives a close, not identical, model (training/README.md).",
+        "so another machine gives a close, not identical, model (training/README.md). "
+        + data_note(training.get("phases", [])),
         "",
     ]
     return "\n".join(lines)

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from screener.cli import main as screener
+from training.data import DATA_VERSION
 
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 SIM_SEED = 7
@@ -55,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--bags", type=int, default=300, help="held-out simulated bags")
-    parser.add_argument("--sim-dir", type=Path, default=Path("build/heldout-sim"),
-                        help="where the held-out simulated bags are written")
+    parser.add_argument("--sim-dir", type=Path, default=Path(f"build/heldout-sim-{DATA_VERSION}"),
+                        help="where the held-out simulated bags are written (by default "
+                        "one folder per simulated-data version, so that a new simulator "
+                        "never scores old bags)")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     args = parser.parse_args(argv)
     out = args.models / "eval"

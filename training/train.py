@@ -42,6 +42,7 @@ from screener import __version__ as screener_version
 from training.augment import AugmentConfig, augment
 from training.data import (
     CLASSES,
+    DATA_VERSION,
     INPUT_SIZE,
     HeldOutView,
     Job,
@@ -76,8 +77,6 @@ from training.warm_start import (
 )
 
 MODEL_VERSION = "1.0.0"
-#: Bump when the samples change, so that an old cache is not reused.
-DATA_VERSION = "v1"
 MAX_BOXES = 8
 TARGET_PD = 0.90
 LOG = logging.getLogger("training")
@@ -455,7 +454,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "training": {
             "steps": step, "seconds": round(train_seconds, 1), "batch": args.batch,
-            "crop": args.crop, "crops_seen": step * args.batch, "error": error,
+            "crop": args.crop, "error": error,
+            "crops_seen": sum(p["steps"] * (p.get("batch") or args.batch) for p in phases),
             "phases": phases, "history": history,
         },
         "augment": asdict(cfg),
@@ -543,7 +543,8 @@ def whole_record(args: argparse.Namespace, earlier: dict[str, Any], step: int, s
     ``earlier`` for a run from scratch), and the list of phases with this one last."""
     precision = "bf16" if use_bf16(args.bf16, torch.device(args.device)) else "fp32"
     phase = phase_record(step, seconds, args.bags, args.lr, args.cls_loss, args.class_weights,
-                         str(args.resume) if args.resume else None, precision)
+                         str(args.resume) if args.resume else None, precision, DATA_VERSION,
+                         args.batch)
     if not earlier:
         return step, seconds, history, [phase]
     offset_steps, offset_seconds = earlier["steps"], earlier["seconds"]

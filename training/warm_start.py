@@ -153,17 +153,22 @@ def exported_record(path: Path) -> dict[str, Any]:
     steps, seconds = int(training.get("steps", 0)), float(training.get("seconds", 0.0))
     phases = list(training.get("phases", [])) or [
         phase_record(steps, seconds, args.get("bags"), args.get("lr"),
-                     args.get("cls_loss", "bce"), args.get("class_weights"), None)]
+                     args.get("cls_loss", "bce"), args.get("class_weights"), None,
+                     batch=args.get("batch"))]
     return {"sha256": sha, "steps": steps, "seconds": seconds,
             "history": list(training.get("history", [])), "phases": phases}
 
 
 def phase_record(steps: int, seconds: float, bags: int | None, lr: float | None,
                  cls_loss: str, class_weights: dict[str, float] | None,
-                 resumed_from: str | None, precision: str | None = None) -> dict[str, Any]:
+                 resumed_from: str | None, precision: str | None = None,
+                 data_version: str | None = None, batch: int | None = None
+                 ) -> dict[str, Any]:
     """One training phase as ``training-metrics.json`` and the model card list it;
-    ``precision`` is "bf16" (autocast forward pass) or "fp32", ``None`` where a record
-    written before it was kept does not say."""
+    ``precision`` is "bf16" (autocast forward pass) or "fp32", ``data_version`` the
+    ``DATA_VERSION`` of the simulated samples it trained on, ``batch`` its crops per
+    step; each is ``None`` where a record written before it was kept does not say."""
     return {"steps": steps, "seconds": round(seconds, 1), "training_bags": bags, "lr": lr,
             "cls_loss": cls_loss, "class_weights": class_weights,
-            "resumed_from": resumed_from, "precision": precision}
+            "resumed_from": resumed_from, "precision": precision,
+            "data_version": data_version, "batch": batch}
