@@ -229,7 +229,7 @@ def test_cli_export_refused_writes_no_bundle(tmp_path, isolated_cli, monkeypatch
     assert code == 2 and stdout == ""
     assert stderr.startswith("screener: error: ") and message in stderr
     assert len(stderr.splitlines()) == 1
-    assert not out.exists() and not list(tmp_path.glob(".*partial"))
+    assert not out.exists() and not list(tmp_path.glob(".writing-*"))
     assert not _logged(tmp_path / "data", "evidence.exported")
     (refusal,) = _logged(tmp_path / "data", kind)
     assert json.loads(refusal.payload)["user" if kind == "auth.failed" else "action"] == (
@@ -503,7 +503,7 @@ def test_bad_output_paths_are_typed_errors(tmp_path, isolated_cli, monkeypatch):
                                  tmp_path / "taken.zip")
     assert code == 2 and "already exists" in stderr
     assert (tmp_path / "taken.zip").read_bytes() == b"keep me"
-    assert not list(tmp_path.glob(".*partial"))
+    assert not list(tmp_path.glob(".writing-*"))
 
 
 def test_uncovered_events_of_another_station_are_refused(tmp_path, isolated_cli,

@@ -10,11 +10,10 @@ with it. Written atomically (temporary file, fsync, rename).
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
+from screener.atomic_files import written_atomically
 from screener.audit.chain import CheckpointRecord
 from screener.audit.keys import check_station_name
 from screener.errors import AuditError
@@ -39,18 +38,9 @@ def write_json_atomically(path: Path, document: dict[str, Any]) -> None:
     then renamed over ``path``. The temporary name is unique to the writer, because two
     processes of one station (or the site) may anchor at the same moment; a shared name
     let one rename the other's half-written file or find it gone."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    try:
-        with tmp.open("x", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with written_atomically(path) as aside, aside.open("w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2, sort_keys=True)
+        handle.write("\n")
 
 
 def read_anchor(path: Path) -> CheckpointRecord | None:

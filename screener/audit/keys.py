@@ -9,7 +9,6 @@ fingerprint: the sha256 of the 32 raw public-key bytes, in hex.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from screener.atomic_files import written_atomically
 from screener.errors import ConfigError, StationKeyError
 
 
@@ -101,22 +101,14 @@ def save_key(key: StationKey, path: Path) -> None:
     pem = key.private.private_bytes(serialization.Encoding.PEM,
                                     serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
-    aside = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(aside, path)
+        with written_atomically(path, overwrite=False, mode=0o600) as aside:
+            aside.write_bytes(pem)
     except FileExistsError:
         raise StationKeyError(path, "a key file already exists; Screener never overwrites "
                               "a signing key") from None
     except OSError as exc:
         raise StationKeyError(path, f"cannot write: {exc.strerror}") from None
-    finally:
-        aside.unlink(missing_ok=True)
 
 
 def load_or_create_key(path: Path) -> StationKey:

@@ -35,8 +35,6 @@ import functools
 import io
 import json
 import math
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from screener.atomic_files import written_atomically
 from screener.errors import ScreenerError
 
 if TYPE_CHECKING:
@@ -621,15 +620,8 @@ def calibration_bytes(cal: Calibration) -> bytes:
 
 def save_calibration(cal: Calibration, path: Path | str) -> None:
     """Write ``cal`` as a compressed npz with a JSON header (atomically: temp file, rename)."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(calibration_bytes(cal))
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with written_atomically(Path(path)) as aside:
+        aside.write_bytes(calibration_bytes(cal))
 
 
 def load_calibration(path: Path | str, *, profile: str | None = None) -> Calibration:

@@ -8,9 +8,7 @@ pixels go out with ``ndarray.tobytes``, never through a per-pixel Python loop.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, generate_uid
 
 from screener import __version__
+from screener.atomic_files import written_atomically
 from screener.errors import DicosExportError
 from screener.scan import dicos_tags as tags
 from screener.scan.dicos import (
@@ -254,16 +253,6 @@ def _dx_dataset(scan: Scan, index: int, view: View, channel: str, energy: str, n
 def save_dicos(ds: Dataset, target: Path) -> Path:
     """Write a DICOS object beside ``target`` (a hidden name a watch folder skips), fsync
     it, rename it into place; the folder is made if needed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".writing-", suffix=".dcs", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pydicom.dcmwrite(handle, ds, enforce_file_format=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with written_atomically(target) as aside, aside.open("wb") as handle:
+        pydicom.dcmwrite(handle, ds, enforce_file_format=True)
     return target

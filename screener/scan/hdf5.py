@@ -8,7 +8,6 @@ typed :class:`~screener.errors.ScanFormatError` naming the file and the field.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from screener import __version__
+from screener.atomic_files import written_atomically
 from screener.errors import (
     InvalidMetadataError,
     MissingFieldError,
@@ -85,24 +85,13 @@ def write_scan(path: Path | str, scan: Scan, truth: GroundTruth | None = None) -
     """
     target = Path(path)
     validate_scan(scan, target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".writing-", suffix=".h5", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with h5py.File(tmp, "w", track_order=True) as f:
-            _write_metadata(f, scan.metadata)
-            views = f.create_group("views", track_order=True)
-            for index, view in enumerate(scan.views):
-                _write_view(views.create_group(str(index), track_order=True), view)
-            if truth is not None:
-                _write_truth(f, scan, truth)
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with written_atomically(target) as aside, h5py.File(aside, "w", track_order=True) as f:
+        _write_metadata(f, scan.metadata)
+        views = f.create_group("views", track_order=True)
+        for index, view in enumerate(scan.views):
+            _write_view(views.create_group(str(index), track_order=True), view)
+        if truth is not None:
+            _write_truth(f, scan, truth)
     return target
 
 

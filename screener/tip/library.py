@@ -19,8 +19,6 @@ groups no index row names, and readers ignore them. Every failure is a typed
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -32,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from screener import __version__
+from screener.atomic_files import written_atomically
 from screener.scan.hdf5 import Hdf5FileErrors, open_hdf5
 from screener.tip.fti import FtiCategory, FtiImage
 from screener.tip.library_checks import (
@@ -138,12 +137,6 @@ class FtiLibrary:
 # --------------------------------------------------------------------------- writing
 
 
-def writing_path(target: Path) -> Path:
-    """A fresh name beside ``target`` to write to before renaming (the file gets the usual
-    permissions, unlike a ``mkstemp`` file, which only its owner may read)."""
-    return target.with_name(f".writing-{os.getpid()}-{secrets.token_hex(4)}-{target.name}")
-
-
 def write_library(path: Path | str, items: Iterable[FtiImage]) -> Path:
     """Write ``items`` as a new library at ``path`` (replacing any file there), atomically.
 
@@ -152,21 +145,12 @@ def write_library(path: Path | str, items: Iterable[FtiImage]) -> Path:
     no file appears.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = writing_path(target)
-    try:
-        with h5py.File(tmp, "x", libver=LIBVER) as f:
-            f.attrs["format"] = FORMAT_NAME
-            f.attrs["format_version"] = np.int64(FORMAT_VERSION)
-            f.attrs["software"] = f"screener {__version__}"
-            records = _write_items(target, f.create_group("items"), items, set())
-            _create_index(f.create_group("index"), records)
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with written_atomically(target) as aside, h5py.File(aside, "w", libver=LIBVER) as f:
+        f.attrs["format"] = FORMAT_NAME
+        f.attrs["format_version"] = np.int64(FORMAT_VERSION)
+        f.attrs["software"] = f"screener {__version__}"
+        records = _write_items(target, f.create_group("items"), items, set())
+        _create_index(f.create_group("index"), records)
     return target
 
 

@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from screener.atomic_files import written_atomically
 from screener.tip.fti import FtiImage
 from screener.tip.library import (
     FtiLibrary,
     append_items,
     read_library,
     write_library,
-    writing_path,
 )
 from screener.tip.library_checks import check_pixels, image_metadata, parse_record
 from screener.tip.library_errors import (
@@ -59,15 +59,9 @@ class ImportSummary:
 def write_npz(path: Path, image: FtiImage) -> None:
     """One image as a compressed ``.npz`` (written beside ``path``, then renamed)."""
     metadata = json.dumps(image_metadata(image), sort_keys=True)
-    tmp = writing_path(path)
-    try:
-        with tmp.open("xb") as handle:
-            np.savez_compressed(handle, high=image.high, low=image.low, mask=image.mask,
-                                metadata=np.array(metadata))
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with written_atomically(path) as aside, aside.open("wb") as handle:
+        np.savez_compressed(handle, high=image.high, low=image.low, mask=image.mask,
+                            metadata=np.array(metadata))
 
 
 def read_npz(path: Path) -> FtiImage:

@@ -16,7 +16,6 @@ simulating it again.
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from screener import __version__
+from screener.atomic_files import written_atomically
 from screener.audit.canonical import canonical_json
 from screener.demo import BELT_INTERVAL_S, plan_kinds, plan_threats
 from screener.scan import GroundTruth, Scan, ScanStore, read_ground_truth, write_scan
@@ -122,10 +122,7 @@ def _store_with_truth(store: ScanStore, scan: Scan, truth: GroundTruth) -> str:
 def _remember(index: Path, recipe: BagRecipe, sha: str) -> None:
     """Best effort: an index that cannot be written only means simulating again."""
     try:
-        index.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=index)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(sha + "\n")
-        Path(tmp).replace(index / f"{recipe.key()}.sha256")
+        with written_atomically(index / f"{recipe.key()}.sha256") as aside:
+            aside.write_text(sha + "\n", encoding="ascii")
     except OSError:
         return

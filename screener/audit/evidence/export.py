@@ -12,9 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from screener import __version__
+from screener.atomic_files import written_atomically
 from screener.audit.cases import KIND_CASE_HOLD, KIND_CASE_RELEASE, case_scans, check_case_id
 from screener.audit.chain import CheckpointRecord, EventRecord, utc_now
 from screener.audit.evidence.annotate import (
@@ -284,12 +283,11 @@ def export_bundle(log: AuditLog, selection: Selection, out: Path, *, case_number
         raise EvidenceExportError(f"the audit log fails its own check ({problems[0]}); "
                                   "run 'screener audit verify' before exporting evidence")
     exported_at = utc_now()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     purged: list[str] = []
     try:
-        with ZipBagWriter(tmp, _file_part(out.stem)) as writer:
+        # never replaces a file, not even one that appeared meanwhile
+        with written_atomically(out, overwrite=False) as aside, \
+                ZipBagWriter(aside, _file_part(out.stem)) as writer:
             entries = []
             for digest in selection.scans:
                 source = store.path_for(digest)
@@ -341,14 +339,11 @@ def export_bundle(log: AuditLog, selection: Selection, out: Path, *, case_number
             tagmanifest = writer.finish(info)
             signature = log.key.private.sign(tagmanifest)
             writer.add_unlisted_tag_file(SIGNATURE_FILE, base64.b64encode(signature) + b"\n")
-        os.link(tmp, out)  # never replaces a file that appeared meanwhile
     except FileExistsError:
         raise EvidenceExportError(f"{out}: already exists; evidence files are never "
                                   "overwritten, choose another name") from None
     except OSError as exc:
         raise EvidenceExportError(f"{out}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     digest = hashlib.sha256(tagmanifest).hexdigest()
     included = [d for d in selection.scans if d not in purged]
     try:
