@@ -76,4 +76,6 @@ def test_the_shipped_section_quotes_the_shipped_figures() -> None:
             quoted[matches[0]] = float(row[-1].strip("*"))
     assert set(quoted) == set(ROWS.values()), f"rows not found: {set(ROWS.values()) - set(quoted)}"
     for source, figure in quoted.items():
-        assert figure == pytest.approx(_expected(source), abs=5e-4), source
+        # typed to 3 decimals from the exact figure; the reports keep 4 (0.11150... is
+        # typed 0.112 and stored 0.1115), so the two may differ by half of each last place
+        assert figure == pytest.approx(_expected(source), abs=5e-4 + 5e-5), source
