@@ -34,10 +34,9 @@ def write_anchor(path: Path, checkpoint: CheckpointRecord) -> None:
 
 
 def write_json_atomically(path: Path, document: dict[str, Any]) -> None:
-    """``document`` as JSON at ``path``: written to a temporary file of its own, fsynced,
-    then renamed over ``path``. The temporary name is unique to the writer, because two
-    processes of one station (or the site) may anchor at the same moment; a shared name
-    let one rename the other's half-written file or find it gone."""
+    """``document`` as JSON at ``path``, sorted and indented, replacing any file there
+    atomically (``written_atomically``: two processes of one station, or the site, may
+    anchor at the same moment, and each writes its own aside file)."""
     with written_atomically(path) as aside, aside.open("w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2, sort_keys=True)
         handle.write("\n")
