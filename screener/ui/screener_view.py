@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -52,7 +51,7 @@ from screener.ui.enhancement_toolbar import EnhancementToolbar
 from screener.ui.keymap import ACTIONS, FUNCTION_PREFIX, KeyMap
 from screener.ui.scan_canvas import Highlight, Painted, ScanCanvas
 from screener.ui.scan_views import ScanViews
-from screener.ui.widgets import panel_title, restyle, say, side_panel
+from screener.ui.widgets import bar_title, panel_title, restyle, say, side_panel, timer_column
 from screener.workflow.decisions import Box, Decision, Mark
 from screener.workflow.tip_injection import FeedbackKind
 
@@ -213,14 +212,7 @@ class ScreenerView(QWidget):
         row = QHBoxLayout(bar)
         row.setContentsMargins(10, 6, 10, 6)
         row.setSpacing(12)
-        info = QVBoxLayout()
-        info.setSpacing(2)
-        self.bag_label = QLabel("No bag", bar)
-        self.bag_label.setObjectName("bagLabel")
-        self.source_label = QLabel("", bar)
-        self.source_label.setStyleSheet("color: #8b949e;")
-        info.addWidget(self.bag_label)
-        info.addWidget(self.source_label)
+        info, self.bag_label, self.source_label = bar_title(bar, "No bag")
         row.addLayout(info)
         self.ai_badge = QLabel("", bar)
         self.ai_badge.setObjectName("aiBadge")
@@ -230,19 +222,7 @@ class ScreenerView(QWidget):
         self.message_label.setObjectName("messageLabel")
         self.message_label.setWordWrap(True)
         row.addWidget(self.message_label, 1)
-        timer = QVBoxLayout()
-        timer.setSpacing(2)
-        self.timer_label = QLabel("", bar)
-        self.timer_label.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.timer_bar = QProgressBar(bar)
-        self.timer_bar.setObjectName("decisionTimer")
-        self.timer_bar.setRange(0, 1000)
-        self.timer_bar.setValue(0)
-        self.timer_bar.setFixedWidth(180)
-        self.timer_bar.setTextVisible(False)
-        self.timer_bar.setProperty("state", "ok")
-        timer.addWidget(self.timer_label)
-        timer.addWidget(self.timer_bar)
+        timer, self.timer_label, self.timer_bar = timer_column(bar, 180)
         row.addLayout(timer)
         self.belt_label = QLabel("", bar)
         self.belt_label.setToolTip(self._tip("belt.toggle"))

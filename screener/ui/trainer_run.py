@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -50,7 +49,7 @@ from screener.ui.controller import to_qimage
 from screener.ui.jobs import prepare_all, render_frames
 from screener.ui.keymap import ACTIONS, default_keymap
 from screener.ui.scan_views import ScanViews
-from screener.ui.widgets import error_text, restyle, say
+from screener.ui.widgets import bar_title, error_text, restyle, say, timer_column
 from screener.workflow.blind_tests import BlindTestRun, BlindTestSitting
 from screener.workflow.decisions import Decision, Mark
 from screener.workflow.roles import Role
@@ -250,33 +249,15 @@ class RunPage(QWidget):
         row = QHBoxLayout(top)
         row.setContentsMargins(12, 6, 12, 6)
         row.setSpacing(14)
-        info = QVBoxLayout()
-        info.setSpacing(2)
-        self.title = QLabel("Blind test", top)
-        self.title.setObjectName("bagLabel")
-        self.subtitle = QLabel("", top)
-        self.subtitle.setStyleSheet("color: #8b949e;")
-        info.addWidget(self.title)
-        info.addWidget(self.subtitle)
+        info, self.title, self.subtitle = bar_title(top, "Blind test")
         row.addLayout(info)
         row.addStretch(1)
         self.counter = QLabel("", top)
         self.counter.setObjectName("bagLabel")
         row.addWidget(self.counter)
-        timer = QVBoxLayout()
-        timer.setSpacing(2)
-        self.countdown = QLabel("", top)
+        timer, self.countdown, self.time_bar = timer_column(top, 220)
         self.countdown.setObjectName("countdown")
-        self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.countdown.setStyleSheet("font-size: 14pt; font-weight: bold;")
-        self.time_bar = QProgressBar(top)
-        self.time_bar.setObjectName("decisionTimer")
-        self.time_bar.setRange(0, 1000)
-        self.time_bar.setTextVisible(False)
-        self.time_bar.setFixedWidth(220)
-        self.time_bar.setProperty("state", "ok")
-        timer.addWidget(self.countdown)
-        timer.addWidget(self.time_bar)
         row.addLayout(timer)
         outer.addWidget(top)
 

@@ -1,5 +1,6 @@
 """Pieces of the role views' screens: cards and side panels with their titles, form
-fields with their error text, message lines, tables, a view's header.
+fields with their error text, message lines, tables, a view's header, a decision
+bar's title and timer.
 
 The investigator's and the administrator's views are built of cards
 (:data:`screener.ui.theme.CHAIN_VIEWS_STYLE`), the supervisor's and the trainer's of side
@@ -80,6 +81,38 @@ def view_header(view: QWidget, title: str, context: ViewContext, keys: str) -> Q
     hint.setObjectName("fieldLabel")
     header.addWidget(hint)
     return header
+
+
+def bar_title(parent: QWidget, title: str) -> tuple[QVBoxLayout, QLabel, QLabel]:
+    """A decision bar's two stacked lines: a bold title over muted detail text."""
+    lines = QVBoxLayout()
+    lines.setSpacing(2)
+    heading = QLabel(title, parent)
+    heading.setObjectName("bagLabel")
+    detail = QLabel("", parent)
+    detail.setStyleSheet("color: #8b949e;")
+    lines.addWidget(heading)
+    lines.addWidget(detail)
+    return lines, heading, detail
+
+
+def timer_column(parent: QWidget, width: int) -> tuple[QVBoxLayout, QLabel, QProgressBar]:
+    """The time left on a decision: its text, right-aligned, over a bar that runs from 0
+    to 1000 and that the theme colours by its ``state`` property (``ok`` to start)."""
+    column = QVBoxLayout()
+    column.setSpacing(2)
+    left = QLabel("", parent)
+    left.setAlignment(Qt.AlignmentFlag.AlignRight)
+    bar = QProgressBar(parent)
+    bar.setObjectName("decisionTimer")
+    bar.setRange(0, 1000)
+    bar.setValue(0)
+    bar.setFixedWidth(width)
+    bar.setTextVisible(False)
+    bar.setProperty("state", "ok")
+    column.addWidget(left)
+    column.addWidget(bar)
+    return column, left, bar
 
 
 def panel_title(text: str, parent: QWidget | None = None) -> QLabel:
