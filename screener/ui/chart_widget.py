@@ -16,9 +16,11 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from screener.ui.theme import BORDER, MUTED
+
 CARD = QColor("#f4f5f7")
-CARD_BORDER = QColor("#343a42")
-PLACEHOLDER = QColor("#8b949e")
+CARD_BORDER = QColor(BORDER)
+PLACEHOLDER = QColor(MUTED)
 SCREEN_DPI = 96
 
 

@@ -21,11 +21,12 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from screener.tip.report import TEAM
 from screener.tip.scoring import ScoreCard
 from screener.ui.table_model import Index, RowsModel, bold
+from screener.ui.theme import AMBER, MUTED
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 MISSING = "\u2013"
-THIN = QColor("#8b949e")
-FLAG = QColor("#e0a030")
+THIN = QColor(MUTED)
+FLAG = QColor(AMBER)
 TEAM_BACKGROUND = QColor("#1f2a38")
 
 

@@ -51,6 +51,7 @@ from screener.ui.enhancement_toolbar import EnhancementToolbar
 from screener.ui.keymap import ACTIONS, FUNCTION_PREFIX, KeyMap
 from screener.ui.scan_canvas import Highlight, Painted, ScanCanvas
 from screener.ui.scan_views import ScanViews
+from screener.ui.theme import AMBER, MUTED
 from screener.ui.widgets import bar_title, panel_title, restyle, say, side_panel, timer_column
 from screener.workflow.decisions import Box, Decision, Mark
 from screener.workflow.tip_injection import FeedbackKind
@@ -197,7 +198,7 @@ class ScreenerView(QWidget):
         self.stat_values: dict[str, QLabel] = {}
         for row, (label, value) in enumerate(self.controller.stats.rows(time.monotonic())):
             name = QLabel(label, panel)
-            name.setStyleSheet("color: #8b949e;")
+            name.setStyleSheet(f"color: {MUTED};")
             shown = QLabel(value, panel)
             shown.setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(name, row, 0)
@@ -394,7 +395,7 @@ class ScreenerView(QWidget):
             self.belt_label.setText("Watch folder")
             return
         self.belt_label.setText("Belt running" if running else "BELT STOPPED")
-        self.belt_label.setStyleSheet("" if running else "color: #e0a030; font-weight: bold;")
+        self.belt_label.setStyleSheet("" if running else f"color: {AMBER}; font-weight: bold;")
 
     def _queue_changed(self, _entry: QueueEntry) -> None:
         self.queue_list.clear()

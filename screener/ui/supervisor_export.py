@@ -30,6 +30,7 @@ from screener.tip.report import (
     read_report_data,
 )
 from screener.ui.background import BackgroundJobs, JobProgress, JobResult, Progress
+from screener.ui.theme import MUTED
 from screener.ui.widgets import say, show_progress, side_panel
 
 EXPORT = "report.export"
@@ -96,7 +97,7 @@ class ExportPanel(QWidget):
                        "per chart and tip_report.pdf. Files of the same names in the folder "
                        "are replaced; other files are left alone.", frame)
         about.setWordWrap(True)
-        about.setStyleSheet("color: #8b949e;")
+        about.setStyleSheet(f"color: {MUTED};")
         column.addWidget(about)
         row = QHBoxLayout()
         label = QLabel("Fol&der", frame)

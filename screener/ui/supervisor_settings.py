@@ -33,6 +33,7 @@ from screener.tip.fti import FtiCategory
 from screener.tip.scheduler import TipSettings, TipSettingsError
 from screener.ui.background import BackgroundJobs, JobResult, Progress
 from screener.ui.context import ViewContext
+from screener.ui.theme import MUTED
 from screener.ui.widgets import FieldError, form_row, say, side_panel
 from screener.workflow.errors import PermissionDenied
 from screener.workflow.tip_settings import (
@@ -134,7 +135,7 @@ class SettingsPanel(QWidget):
         column.addLayout(grid)
         self.shares_label = QLabel("", form_frame)
         self.shares_label.setObjectName("sharesLabel")
-        self.shares_label.setStyleSheet("color: #8b949e;")
+        self.shares_label.setStyleSheet(f"color: {MUTED};")
         column.addWidget(self.shares_label)
         buttons = QHBoxLayout()
         self.save_button = QPushButton("Save and app&ly", form_frame)

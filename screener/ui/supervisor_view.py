@@ -69,7 +69,7 @@ from screener.ui.score_table import (
 )
 from screener.ui.supervisor_export import EXPORT, ExportPanel
 from screener.ui.supervisor_settings import SAVE, SettingsPanel
-from screener.ui.theme import TIP_VIEWS_STYLE
+from screener.ui.theme import AMBER, MUTED, TIP_VIEWS_STYLE
 from screener.ui.widgets import error_text, say
 from screener.workflow.roles import Action, Guard
 
@@ -277,7 +277,7 @@ class SupervisorView(QWidget):
         row.addWidget(self.busy)
         self.status = QLabel("", bar)
         self.status.setObjectName("scoresStatus")
-        self.status.setStyleSheet("color: #8b949e;")
+        self.status.setStyleSheet(f"color: {MUTED};")
         row.addWidget(self.status)
         self.refresh_button = QPushButton("R&efresh", bar)
         self.refresh_button.setObjectName("refreshScores")
@@ -338,7 +338,7 @@ class SupervisorView(QWidget):
         row.addWidget(self.breakdown_box)
         note = QLabel("Whole range. Bags without TIP have no category and no "
                       "superposition: F is shared there.", page)
-        note.setStyleSheet("color: #8b949e;")
+        note.setStyleSheet(f"color: {MUTED};")
         row.addWidget(note, 1)
         column.addLayout(row)
         split = QSplitter(Qt.Orientation.Horizontal, page)
@@ -565,7 +565,7 @@ class SupervisorView(QWidget):
         thin = sum(s.insufficient_data for s in report.summaries())
         tiles["operators"].set(f"{len(report.operators)}  ({thin} thin)" if thin
                                else str(len(report.operators)),
-                               "#e0a030" if thin else None)
+                               AMBER if thin else None)
 
     # ------------------------------------------------------------------ charts
     def _visible_panels(self) -> list[tuple[ChartPanel, str]]:

@@ -43,12 +43,13 @@ from screener.ui.controller import to_qimage
 from screener.ui.fti_preview import FUNCTION, render_fti
 from screener.ui.scan_canvas import ScanCanvas
 from screener.ui.table_model import Index, RowsModel
+from screener.ui.theme import ERROR, MUTED
 from screener.ui.widgets import error_text, panel_title, say, side_panel
 
 OPEN = "library.open"
 PREVIEW = "library.preview"
 PASS = "#5fd38a"
-FAIL = "#ff8080"
+FAIL = ERROR
 CHECK, CROSS, DASH = "\u2714", "\u2718", "\u2013"
 
 
@@ -160,7 +161,7 @@ def compliance_html(report: LibraryReport) -> str:
     coverage = report.orientation
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in report.notes)
     return (
-        f"<p>{verdict}<br><span style='color:#8b949e'>as of {report.as_of}; "
+        f"<p>{verdict}<br><span style='color:{MUTED}'>as of {report.as_of}; "
         f"{html.escape(Path(report.file).name)}</span></p>"
         "<table cellspacing='0' cellpadding='4'>"
         "<tr><th align='left'>figure</th><th align='right'>has</th>"

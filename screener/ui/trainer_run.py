@@ -49,6 +49,7 @@ from screener.ui.controller import to_qimage
 from screener.ui.jobs import prepare_all, render_frames
 from screener.ui.keymap import ACTIONS, default_keymap
 from screener.ui.scan_views import ScanViews
+from screener.ui.theme import AMBER, ERROR, MUTED
 from screener.ui.widgets import bar_title, error_text, restyle, say, timer_column
 from screener.workflow.blind_tests import BlindTestRun, BlindTestSitting
 from screener.workflow.decisions import Decision, Mark
@@ -149,7 +150,7 @@ class TraineeLogin(QDialog):
         column.setContentsMargins(18, 16, 18, 16)
         column.setSpacing(10)
         intro = QLabel(f"<b>{trainee}</b>, type your password to start the blind test "
-                       f"<b>{test_name}</b>.<br><span style='color:#8b949e'>No AI and no "
+                       f"<b>{test_name}</b>.<br><span style='color:{MUTED}'>No AI and no "
                        "feedback; each image has a time limit. Space clears, S sends to "
                        "search; drag on the image to mark the threat.</span>", self)
         intro.setWordWrap(True)
@@ -192,7 +193,7 @@ class TraineeLogin(QDialog):
             return
         self.start_button.setEnabled(False)
         self.error.setText("Checking…")
-        self.error.setStyleSheet("color: #8b949e;")
+        self.error.setStyleSheet(f"color: {MUTED};")
         self.error.show()
         self.submitted.emit(self.password.text())
 
@@ -298,7 +299,7 @@ class RunPage(QWidget):
             f"{keys.label('marks.add')}: mark the centre \u00b7 {keys.label('marks.undo')}: "
             f"undo a mark \u00b7 {keys.label('view.zoom_in')} / {keys.label('view.zoom_out')}"
             f" / {keys.label('view.fit')}: zoom", bottom)
-        self.hint.setStyleSheet("color: #8b949e;")
+        self.hint.setStyleSheet(f"color: {MUTED};")
         self.hint.setWordWrap(True)
         self.message = QLabel("", bottom)
         self.message.setObjectName("messageLabel")
@@ -384,7 +385,7 @@ class RunPage(QWidget):
             restyle(self.time_bar)
         self.countdown.setText(f"{max(remaining, 0.0):.1f} s")
         self.countdown.setStyleSheet("font-size: 14pt; font-weight: bold;"
-                                     + (" color: #e0a030;" if state != "ok" else ""))
+                                     + (f" color: {AMBER};" if state != "ok" else ""))
         if remaining <= 0 and self.auto_timeout:
             self._answer(Decision.CLEAR, timed_out=True)
 
@@ -445,7 +446,7 @@ class RunPage(QWidget):
         result = run.result
         self.verdict.setText("PASSED" if result.passed else "NOT PASSED")
         self.verdict.setStyleSheet("font-size: 26pt; font-weight: bold; color: "
-                                   + ("#5fd38a;" if result.passed else "#ff8080;"))
+                                   + ("#5fd38a;" if result.passed else f"{ERROR};"))
         self.summary.setText(
             f"{result.trainee} \u00b7 {result.test_name}<br><br>"
             f"d\u2032 {result.d_prime:.2f} (pass mark {result.pass_d_prime:g}) \u00b7 "
@@ -454,7 +455,7 @@ class RunPage(QWidget):
             f"c {result.c:.2f}<br>{result.hits} hits, {result.misses} misses, "
             f"{result.false_alarms} false alarms, {result.correct_rejections} correct "
             f"rejections; {result.timeouts} not answered in time<br><br>"
-            f"<span style='color:#8b949e'>Recorded as audit event {run.completed.station}"
+            f"<span style='color:{MUTED}'>Recorded as audit event {run.completed.station}"
             f"#{run.completed.seq}.</span>")
         self.counter.setText(f"{result.trials} images done")
         self.countdown.setText("")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from screener.accounts.users import Account, Accounts
 from screener.tip.blind_test import BlindTest, read_blind_test
 from screener.ui.background import BackgroundJobs, JobResult, Progress
+from screener.ui.theme import ERROR, MUTED
 from screener.ui.widgets import say, side_panel
 from screener.workflow.roles import Role
 
@@ -35,11 +36,11 @@ def describe_test(test: BlindTest) -> str:
     tips = [t for t in test.trials if t.is_tip]
     categories = Counter(t.category.value for t in tips if t.category is not None)
     split = ", ".join(f"{name} {count}" for name, count in sorted(categories.items()))
-    return (f"<b>{html.escape(spec.name)}</b> <span style='color:#8b949e'>"
+    return (f"<b>{html.escape(spec.name)}</b> <span style='color:{MUTED}'>"
             f"({test.test_id[:12]})</span><br>{spec.trials} images, {len(tips)} with an FTI "
             f"({html.escape(split)}); {spec.time_limit_s:g} s per image<br>Pass at "
             f"d\u2032 \u2265 {spec.pass_d_prime:g} and A\u2032 \u2265 {spec.pass_a_prime:g}"
-            f"<br><span style='color:#8b949e'>built {html.escape(test.created)} from "
+            f"<br><span style='color:{MUTED}'>built {html.escape(test.created)} from "
             f"{html.escape(test.library)}</span>")
 
 
@@ -172,7 +173,7 @@ class TakeTestPage(QWidget):
             return
         if result.error is not None:
             self.test = None
-            self.summary.setText(f"<span style='color:#ff8080'>{html.escape(str(result.error))}"
+            self.summary.setText(f"<span style='color:{ERROR}'>{html.escape(str(result.error))}"
                                  "</span>")
             return
         self.test = result.value

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from screener.errors import ScreenerError
+from screener.ui.theme import MUTED
 
 if TYPE_CHECKING:
     from screener.ui.background import JobProgress
@@ -90,7 +91,7 @@ def bar_title(parent: QWidget, title: str) -> tuple[QVBoxLayout, QLabel, QLabel]
     heading = QLabel(title, parent)
     heading.setObjectName("bagLabel")
     detail = QLabel("", parent)
-    detail.setStyleSheet("color: #8b949e;")
+    detail.setStyleSheet(f"color: {MUTED};")
     lines.addWidget(heading)
     lines.addWidget(detail)
     return lines, heading, detail
