@@ -50,8 +50,10 @@ from screener.tip.projector import ChannelNoise, compose_channel
 
 #: The simulated samples' version: bump it when the simulator or the rendering changes, so
 #: that an old training cache or held-out set is not reused. v2: ceramic knives are
-#: zirconia (they were alumina in v1).
-DATA_VERSION = "v2"
+#: zirconia (they were alumina in v1). v3: more training clutter, weighted towards the
+#: benign articles the detector confuses with threats (:data:`CLUTTER_WEIGHTS`); the
+#: held-out bags carry no clutter and are the same as in v2.
+DATA_VERSION = "v3"
 #: What a phase recorded before phases carried their data version trained on: DATA_VERSION
 #: was "v1" from its introduction until then.
 UNRECORDED_DATA_VERSION = "v1"
@@ -73,9 +75,26 @@ HELD_OUT_OFFSET = 5_000_000
 ARMED_FRACTION = 0.7
 TWO_THREATS = 0.3
 TIP_PER_VIEW = 0.35
-CLUTTER_PER_VIEW = 0.3
+CLUTTER_PER_VIEW = 0.5
 GREY_PER_VIEW = 0.3
 HELD_OUT_ARMED = 0.6
+#: How often each benign article is drawn as clutter, relative to the others: cables,
+#: chargers and umbrellas carry the false alarms that remain on the knife and gun-part
+#: classes (a cable's plug and a charger's transformer read as metal parts, an umbrella's
+#: shaft and ribs as a blade), so the model sees them unlabelled three times as often.
+LOOK_ALIKE_WEIGHT = 3.0
+LOOK_ALIKES = ("cable", "charger", "umbrella")
+
+
+def _clutter_weights() -> tuple[tuple[str, ...], NDArray[np.float64]]:
+    labels = tuple(sorted(BENIGN_MAKERS))
+    weights = np.array([LOOK_ALIKE_WEIGHT if label in LOOK_ALIKES else 1.0
+                        for label in labels])
+    return labels, weights / weights.sum()
+
+
+#: The benign articles clutter is drawn from, and the probability of each.
+CLUTTER_LABELS, CLUTTER_WEIGHTS = _clutter_weights()
 
 UInt8Image = NDArray[np.uint8]
 FloatArray = NDArray[np.float32]
@@ -179,7 +198,7 @@ def run_job(job: Job) -> tuple[Job, list[TrainView] | list[HeldOutView] | None]:
             continue
         if rng.random() < CLUTTER_PER_VIEW:
             for _ in range(int(rng.integers(1, 4))):
-                label = str(rng.choice(sorted(BENIGN_MAKERS)))
+                label = str(rng.choice(CLUTTER_LABELS, p=CLUTTER_WEIGHTS))
                 view, _box = compose(view, BENIGN_MAKERS[label](rng), profile, rng)
         if rng.random() < TIP_PER_VIEW:
             label = str(rng.choice(CLASSES))

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from screener.detect.false_alarms import MIN_OVERLAP_IOU
-from training.data import CLASSES, DATA_VERSION, UNRECORDED_DATA_VERSION
+from training.data import (
+    CLASSES,
+    CLUTTER_LABELS,
+    CLUTTER_PER_VIEW,
+    DATA_VERSION,
+    LOOK_ALIKE_WEIGHT,
+    LOOK_ALIKES,
+    UNRECORDED_DATA_VERSION,
+)
 
 TARGET_MAP50 = 0.90
 MAKEFILE = Path(__file__).resolve().parents[1] / "Makefile"
@@ -356,12 +364,16 @@ def card(models: Path) -> str:
         f"training bags ({data['training_views']:,} views, "
         f"{data['greyscale_training_views']:,} of them rendered greyscale) and "
         f"{data['held_out_bags']:,} held-out bags from disjoint seeds, made by "
-        "`screener.sim` (suitcases, backpacks, trays; 13 benign article families; threats "
+        f"`screener.sim` (suitcases, backpacks, trays; {len(CLUTTER_LABELS)} benign article "
+        "families; threats "
         "placed at benign heights). Threat instances in training: " + instances + ". "
         "Training views also get **TIP-style composition** (a threat article projected alone "
         "and multiplied into the bag's transmission per energy channel, with detector blur "
         "and matched noise, then re-rendered) and **clutter** (benign articles composed the "
-        "same way); batches get quarter turns, flips, rotation, scale "
+        f"same way, on {CLUTTER_PER_VIEW:.0%} of the views, with "
+        f"{', '.join(LOOK_ALIKES[:-1])} and {LOOK_ALIKES[-1]} "
+        f"each drawn {LOOK_ALIKE_WEIGHT:g} times as often as any other); batches get quarter "
+        "turns, flips, rotation, scale "
         f"{metrics['augment']['scale'][0]:g} to {metrics['augment']['scale'][1]:g}, crops, "
         "contrast, gamma, blur and noise (`training/augment.py`).",
         "",
