@@ -22,6 +22,8 @@ SUSPECT = "#d43c3c"
 AMBER = "#e0a030"
 DISABLED = "#5d646c"
 ERROR = "#ff8080"
+#: Text for a pass on the dark panels, the counterpart of ERROR.
+PASSED = "#5fd38a"
 SELECTION = "#24476b"
 
 STYLE_SHEET = f"""
@@ -124,7 +126,7 @@ QPushButton[primary="true"]:disabled {{ background: {RAISED}; color: {DISABLED};
 QWidget#formRow {{ background: transparent; }}
 QLabel#fieldError {{ color: {ERROR}; background: transparent; }}
 QLabel#hint {{ color: {MUTED}; background: transparent; }}
-#messageLabel[level="ok"] {{ color: #5fd38a; }}
+#messageLabel[level="ok"] {{ color: {PASSED}; }}
 QTextBrowser {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: 3px; }}
 """
 

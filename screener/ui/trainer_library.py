@@ -43,13 +43,11 @@ from screener.ui.controller import to_qimage
 from screener.ui.fti_preview import FUNCTION, render_fti
 from screener.ui.scan_canvas import ScanCanvas
 from screener.ui.table_model import Index, RowsModel
-from screener.ui.theme import ERROR, MUTED
+from screener.ui.theme import ERROR, MUTED, PASSED
 from screener.ui.widgets import error_text, panel_title, say, side_panel
 
 OPEN = "library.open"
 PREVIEW = "library.preview"
-PASS = "#5fd38a"
-FAIL = ERROR
 CHECK, CROSS, DASH = "\u2714", "\u2718", "\u2013"
 
 
@@ -145,13 +143,13 @@ class FtiFilter(QSortFilterProxyModel):
 
 def compliance_html(report: LibraryReport) -> str:
     """The compliance summary, for a QTextBrowser."""
-    verdict = (f"<span style='color:{PASS}'><b>COMPLIANT</b></span> with the ICAO figures"
+    verdict = (f"<span style='color:{PASSED}'><b>COMPLIANT</b></span> with the ICAO figures"
                if report.compliant else
-               f"<span style='color:{FAIL}'><b>NOT COMPLIANT</b></span>: " + "; ".join(
+               f"<span style='color:{ERROR}'><b>NOT COMPLIANT</b></span>: " + "; ".join(
                    f"{f.name} {f.actual} &lt; {f.required}" for f in report.failing))
     rows = "".join(
         f"<tr><td>{html.escape(f.description)}</td><td align='right'>{f.actual}</td>"
-        f"<td align='right'>{f.required}</td><td style='color:{PASS if f.passed else FAIL}'>"
+        f"<td align='right'>{f.required}</td><td style='color:{PASSED if f.passed else ERROR}'>"
         f"{CHECK if f.passed else CROSS}</td></tr>" for f in report.figures)
     categories = ", ".join(
         f"{name} {count.images} ({count.articles} article{'' if count.articles == 1 else 's'})"

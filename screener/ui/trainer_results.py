@@ -29,7 +29,7 @@ from screener.config import Settings
 from screener.errors import ScreenerError
 from screener.tip.certificate import write_certificate
 from screener.ui.background import BackgroundJobs, JobResult, Progress
-from screener.ui.theme import ERROR
+from screener.ui.theme import ERROR, PASSED
 from screener.ui.widgets import say
 from screener.workflow.blind_tests import RecordedResult, results
 
@@ -37,7 +37,7 @@ LOAD = "results.load"
 CERTIFICATE = "results.certificate"
 COLUMNS = ("Time (UTC)", "Trainee", "Test", "Images", "H", "F", "d\u2032", "A\u2032",
            "Late", "Verdict")
-PASS = QColor("#5fd38a")
+PASS = QColor(PASSED)
 FAIL = QColor(ERROR)
 
 

@@ -49,7 +49,7 @@ from screener.ui.controller import to_qimage
 from screener.ui.jobs import prepare_all, render_frames
 from screener.ui.keymap import ACTIONS, default_keymap
 from screener.ui.scan_views import ScanViews
-from screener.ui.theme import AMBER, ERROR, MUTED
+from screener.ui.theme import AMBER, ERROR, MUTED, PASSED
 from screener.ui.widgets import bar_title, error_text, restyle, say, timer_column
 from screener.workflow.blind_tests import BlindTestRun, BlindTestSitting
 from screener.workflow.decisions import Decision, Mark
@@ -446,7 +446,7 @@ class RunPage(QWidget):
         result = run.result
         self.verdict.setText("PASSED" if result.passed else "NOT PASSED")
         self.verdict.setStyleSheet("font-size: 26pt; font-weight: bold; color: "
-                                   + ("#5fd38a;" if result.passed else f"{ERROR};"))
+                                   + (f"{PASSED};" if result.passed else f"{ERROR};"))
         self.summary.setText(
             f"{result.trainee} \u00b7 {result.test_name}<br><br>"
             f"d\u2032 {result.d_prime:.2f} (pass mark {result.pass_d_prime:g}) \u00b7 "
