@@ -79,9 +79,9 @@ CLUTTER_PER_VIEW = 0.5
 GREY_PER_VIEW = 0.3
 HELD_OUT_ARMED = 0.6
 #: How often each benign article is drawn as clutter, relative to the others: cables,
-#: chargers and umbrellas carry the false alarms that remain on the knife and gun-part
-#: classes (a cable's plug and a charger's transformer read as metal parts, an umbrella's
-#: shaft and ribs as a blade), so the model sees them unlabelled three times as often.
+#: chargers and umbrellas carried most of phase 10's knife and gun-part false alarms (the
+#: model card's false-alarm table, from ``screener eval-detector``), so the model sees
+#: them unlabelled three times as often.
 LOOK_ALIKE_WEIGHT = 3.0
 LOOK_ALIKES = ("cable", "charger", "umbrella")
 
