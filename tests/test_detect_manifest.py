@@ -22,6 +22,7 @@ from screener.detect import (
     parse_manifest,
 )
 from screener.detect.manifest import (
+    Flip,
     find_sidecar,
     guess_category,
     infer_layout,
@@ -42,6 +43,7 @@ def full_document() -> dict[str, Any]:
     document["input"].update(channel_order="BGR", scale=1 / 255, mean=[0.485, 0.456, 0.406],
                              std=[0.229, 0.224, 0.225], pad_value=0)
     document["output"]["name"] = "output0"
+    document["test_time"] = {"flips": ["horizontal", "both"], "fusion_iou": 0.6}
     return document
 
 
@@ -60,6 +62,8 @@ def test_a_full_manifest_parses() -> None:
     assert manifest.output_layout is OutputLayout.YOLOV8 and manifest.output_name == "output0"
     assert manifest.thresholds() == (0.3, 0.2, 0.3)
     assert (manifest.nms_iou, manifest.max_detections, manifest.multi_label) == (0.5, 50, True)
+    assert manifest.test_time.passes == (None, Flip.HORIZONTAL, Flip.BOTH)
+    assert manifest.test_time.fusion_iou == 0.6
     assert manifest.source is ManifestSource.SIDECAR and manifest.origin == ORIGIN
 
 
@@ -72,6 +76,8 @@ def test_defaults_and_round_trip() -> None:
     assert manifest.pad_value == 114
     assert (manifest.score_threshold, manifest.nms_iou, manifest.max_detections) == \
         (0.25, 0.45, 300)
+    assert manifest.test_time.passes == (None,)  # one pass unless the manifest asks
+    assert "test_time" not in manifest.to_json()
     dual = parse_manifest(manifest_document(sha256=SHA, kind="dual-energy"), ORIGIN)
     assert dual.normalisation.scale == 1.0 and dual.pad_value == 1.0
     assert dual.normalisation.channel_order == "high-low"
@@ -142,6 +148,12 @@ def changed(dotted: str, value: Any) -> dict[str, Any]:
         ("thresholds.per_class", {"knife": -0.1}, "thresholds.per_class.knife", "[0, 1]"),
         ("treshold", 0.3, "treshold", "not a manifest field"),
         ("input", [64, 64], "input", "must be a JSON object"),
+        ("test_time.flips", ["sideways"], "test_time.flips[0]",
+         "'horizontal', 'vertical', 'both'"),
+        ("test_time.flips", ["both", "both"], "test_time.flips[1]", "listed twice"),
+        ("test_time.flips", "horizontal", "test_time.flips", "must be a list"),
+        ("test_time.fusion_iou", 0, "test_time.fusion_iou", "(0, 1]"),
+        ("test_time.passes", 2, "test_time.passes", "not a manifest field"),
     ],
 )
 def test_a_bad_value_is_named(dotted: str, value: Any, field: str, words: str) -> None:

@@ -18,6 +18,7 @@ from training.model_card import (
     card,
     data_note,
     false_alarm_rows,
+    flip_pass_lines,
     loss_trend,
     phase_lines,
     ranking_diagnosis,
@@ -201,6 +202,15 @@ def test_data_note_names_the_phases_make_model_cannot_repeat() -> None:
                            "simulated data v0, older than the current " + DATA_VERSION)
     assert data_note([{}, {}, {}, {"data_version": DATA_VERSION}]).startswith(
         "Phases 1 to 3 trained on simulated data v1, older")
+
+
+def test_the_card_says_how_many_passes_a_view_runs() -> None:
+    assert flip_pass_lines(None) == [] and flip_pass_lines({"test_time": {"flips": []}}) == []
+    (_, line) = flip_pass_lines({"test_time": {"flips": ["horizontal"], "fusion_iou": 0.55}})
+    assert line.startswith("Each view runs twice (as given, mirrored left to right) and")
+    (_, line) = flip_pass_lines({"test_time": {"flips": ["horizontal", "vertical", "both"]}})
+    assert line.startswith("Each view runs 4 times (as given, mirrored left to right, "
+                           "mirrored top to bottom, turned half a turn) and")
 
 
 def test_committed_model_card_is_current() -> None:

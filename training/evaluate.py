@@ -1,11 +1,13 @@
 """Held-out evaluation: average precision, probability of detection, false alarms per bag.
 
 Detections are made exactly as the runtime makes them: the model's ``[1, 4 + nc, N]``
-output goes through ``screener.detect.postprocess.postprocess`` (best class per candidate,
-per-class thresholds, class-aware NMS at IoU 0.45, boxes mapped back to view pixels), here
-with a low score floor so that thresholds can be swept afterwards. Greedy NMS visits boxes
-best first and a box is only suppressed by a better one, so raising a threshold afterwards
-gives the same detections as running with it.
+output goes through ``screener.detect.test_time.detect_passes`` (best class per
+candidate, class-aware NMS at IoU 0.45, boxes mapped back to view pixels, each test-time
+pass fused, then per-class thresholds), here with a low score floor so that thresholds can
+be swept afterwards. Greedy NMS visits boxes best first and a box is only suppressed by a
+better one, and a test-time pass keeps candidates to a fixed floor whatever the
+thresholds, so raising a threshold afterwards gives the same detections as running with
+it.
 
 Definitions (both views of a bag are scored; a bag is one scan):
 
@@ -29,7 +31,6 @@ Definitions (both views of a bag are scored; a bag is one scan):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from screener.detect.manifest import ModelManifest, parse_manifest
+from screener.detect.manifest import SINGLE_PASS, ModelManifest, TestTimePlan, parse_manifest
 from screener.detect.metrics import (
     GroundTruthBox,
     ImageRecord,
@@ -45,9 +46,9 @@ from screener.detect.metrics import (
     evaluate,
     iou_matrix,
 )
-from screener.detect.postprocess import postprocess
-from screener.detect.preprocess import Letterbox
+from screener.detect.test_time import RunModel, detect_passes
 from screener.sim.labels import THREAT_CLASSES
+from training.data import HeldOutView
 
 HIT_IOU = 0.3
 #: Score floor of the evaluation run (no operating threshold goes below it).
@@ -69,7 +70,8 @@ class ViewResult:
     gt_ids: NDArray[np.int64]
 
 
-def floor_manifest(classes: Sequence[str], size: tuple[int, int], kind: str) -> ModelManifest:
+def floor_manifest(classes: Sequence[str], size: tuple[int, int], kind: str,
+                   test_time: TestTimePlan = SINGLE_PASS) -> ModelManifest:
     """A manifest like the shipped one, with every threshold at the evaluation floor."""
     document = {
         "manifest_version": 1, "name": "eval", "version": "0", "model_sha256": "0" * 64,
@@ -78,24 +80,19 @@ def floor_manifest(classes: Sequence[str], size: tuple[int, int], kind: str) -> 
         "output": {"layout": "yolov8"},
         "thresholds": {"score": SCORE_FLOOR, "nms_iou": 0.45,
                        "max_detections": EVAL_MAX_DETECTIONS},
+        "test_time": test_time.to_json(),
     }
     return parse_manifest(document, "evaluation")
 
 
-@functools.cache
-def _floor_manifest(classes: tuple[str, ...], size: tuple[int, int]) -> ModelManifest:
-    return floor_manifest(classes, size, "pseudo-colour")
-
-
-def decode_view(args: tuple[NDArray[np.float32], Letterbox, tuple[str, ...], int, str,
-                            NDArray[Any], NDArray[Any], NDArray[Any]]) -> ViewResult:
-    """One view's output ``(4 + nc, N)`` -> its :class:`ViewResult` (runs in a worker)."""
-    output, plan, classes, bag, view, gt_boxes, gt_labels, gt_ids = args
-    manifest = _floor_manifest(classes, plan.target_size)
-    decoded = postprocess(output[None], manifest, plan)
-    return ViewResult(bag, view, decoded.boxes, decoded.scores, decoded.class_ids,
-                      np.asarray(gt_boxes, np.float64).reshape(-1, 4),
-                      np.asarray(gt_labels, np.int64), np.asarray(gt_ids, np.int64))
+def detect_view(run: RunModel, tensor: NDArray[np.float32], manifest: ModelManifest,
+                view: HeldOutView) -> ViewResult:
+    """One held-out view's detections (every test-time pass of ``manifest``, as the
+    runtime runs them) and its ground truth. ``run`` runs the model on an input tensor."""
+    decoded = detect_passes(run, tensor, manifest, view.plan)
+    return ViewResult(view.bag, view.view, decoded.boxes, decoded.scores, decoded.class_ids,
+                      np.asarray(view.boxes, np.float64).reshape(-1, 4),
+                      np.asarray(view.labels, np.int64), np.asarray(view.object_ids, np.int64))
 
 
 def hit_scores(results: Sequence[ViewResult], class_id: int) -> NDArray[np.float64]:

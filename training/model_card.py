@@ -312,6 +312,24 @@ def reproduce_commands(makefile: Path = MAKEFILE, target: str = "model") -> list
     return commands
 
 
+#: How each test-time flip of a manifest reads in the card.
+FLIP_WORDS = {"horizontal": "mirrored left to right", "vertical": "mirrored top to bottom",
+              "both": "turned half a turn"}
+
+
+def flip_pass_lines(manifest: dict[str, Any] | None) -> list[str]:
+    """What the manifest's test-time passes do, or nothing for one pass."""
+    flips = ((manifest or {}).get("test_time") or {}).get("flips") or []
+    if not flips:
+        return []
+    runs = {2: "twice", 3: "three times"}.get(1 + len(flips), f"{1 + len(flips)} times")
+    ways = ", ".join(["as given", *(FLIP_WORDS.get(flip, flip) for flip in flips)])
+    return ["", f"Each view runs {runs} ({ways}) and the passes' detections are fused: a "
+            "score is the mean over the passes (docs/detector.md, Test-time flips). The "
+            "thresholds and every figure below are of fused scores, and the times above "
+            "include every pass."]
+
+
 def card(models: Path) -> str:
     metrics = load(models / "training-metrics.json")
     if metrics is None:
@@ -343,8 +361,8 @@ def card(models: Path) -> str:
         "ammunition; knife; ied: ied, grenade). One network, exported twice (ONNX opset 17, "
         "output `[1, 4 + 6, N]` in the YOLOv8 layout, decoding in the graph):",
         "",
-        "| file | size | sha256 | onnxruntime, 2 threads, per 512 px view (median, "
-        "training machine) |",
+        "| file | size | sha256 | onnxruntime, 2 threads, whole detect call per 512 px view "
+        "(median, training machine) |",
         "|---|---|---|---|",
         files,
         "",
@@ -357,6 +375,7 @@ def card(models: Path) -> str:
         "`screener detect` and `screener eval-detector` pick the right one by the scan's "
         "kind. Each has a sidecar manifest (`threats.json`, `threats-grey.json`) with the "
         "classes, input, thresholds and the file's sha256, which the runtime checks.",
+        *flip_pass_lines(load(models / "threats.json")),
         "",
         "## Data",
         "",

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
@@ -55,12 +56,14 @@ from training.evaluate import (
     ap_table,
     choose_thresholds,
     choose_thresholds_pooled,
-    decode_view,
+    detect_view,
+    floor_manifest,
     operating_point,
     pd_curve,
 )
 from training.export import (
     OPSET,
+    TEST_TIME,
     check_with_runtime,
     export_onnx,
     manifest_document,
@@ -602,18 +605,22 @@ def onnx_session(path: Path, threads: int = 0) -> Any:
 
 def evaluate_onnx(path: Path, views: list[HeldOutView], grey: bool) -> list[ViewResult]:
     """Run the exported model (onnxruntime, CPU) on every held-out view, standard or
-    greyscale rendering, and decode as the runtime does."""
+    greyscale rendering, with the shipped test-time passes, and decode as the runtime
+    does."""
     session = onnx_session(path)
     name = session.get_inputs()[0].name
+    manifest = floor_manifest(CLASSES, INPUT_SIZE, "pseudo-colour", TEST_TIME)
+
+    def run(tensor: NDArray[np.float32]) -> NDArray[np.float32]:
+        return np.asarray(session.run(None, {name: tensor})[0])
+
     results = []
     for v in views:
         image = v.grey if grey else v.standard
         tensor = image.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
         if grey:
             tensor = np.ascontiguousarray(tensor[:, :1])
-        output = session.run(None, {name: tensor})[0][0]
-        results.append(decode_view((output, v.plan, CLASSES, v.bag, v.view, v.boxes,
-                                    v.labels, v.object_ids)))
+        results.append(detect_view(run, tensor, manifest, v))
     return results
 
 

@@ -41,6 +41,7 @@ MAX_MANIFEST_CHARS = 1_000_000
 DEFAULT_SCORE_THRESHOLD = 0.25
 DEFAULT_NMS_IOU = 0.45
 DEFAULT_MAX_DETECTIONS = 300
+DEFAULT_FUSION_IOU = 0.55
 #: Letterbox padding of 8-bit inputs, as ultralytics pads.
 ULTRALYTICS_PAD = 114.0
 
@@ -110,6 +111,45 @@ class OutputLayout(StrEnum):
         return num_classes + (5 if self is OutputLayout.YOLOV5 else 4)
 
 
+class Flip(StrEnum):
+    """A mirror image of the model input, for test-time passes
+    (:mod:`screener.detect.test_time`)."""
+
+    HORIZONTAL = "horizontal"
+    VERTICAL = "vertical"
+    BOTH = "both"
+
+    @property
+    def mirrors_x(self) -> bool:
+        return self is not Flip.VERTICAL
+
+    @property
+    def mirrors_y(self) -> bool:
+        return self is not Flip.HORIZONTAL
+
+
+@dataclass(frozen=True)
+class TestTimePlan:
+    """The passes a model runs per image: the input as given, then each of ``flips``;
+    their detections are fused at ``fusion_iou``."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    flips: tuple[Flip, ...] = ()
+    fusion_iou: float = DEFAULT_FUSION_IOU
+
+    @property
+    def passes(self) -> tuple[Flip | None, ...]:
+        return (None, *self.flips)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"flips": [f.value for f in self.flips], "fusion_iou": self.fusion_iou}
+
+
+#: One pass per image: what a model runs unless its manifest asks for test-time flips.
+SINGLE_PASS = TestTimePlan()
+
+
 class ManifestSource(StrEnum):
     SIDECAR = "sidecar"
     EMBEDDED = "embedded"
@@ -157,6 +197,7 @@ class ModelManifest:
     nms_iou: float = DEFAULT_NMS_IOU
     max_detections: int = DEFAULT_MAX_DETECTIONS
     multi_label: bool = False
+    test_time: TestTimePlan = SINGLE_PASS
     manifest_version: int = MANIFEST_VERSION
     source: ManifestSource = ManifestSource.SIDECAR
     origin: str = ""  # where it was read, for messages
@@ -206,6 +247,8 @@ class ModelManifest:
             "max_detections": self.max_detections,
             "multi_label": self.multi_label,
         }
+        if self.test_time.flips:
+            document["test_time"] = self.test_time.to_json()
         return document
 
 
@@ -442,6 +485,7 @@ def parse_manifest(data: Any, origin: str, *, embedded: bool = False) -> ModelMa
     max_detections = limits.integer("max_detections", DEFAULT_MAX_DETECTIONS, low=1)
     multi_label = limits.boolean("multi_label", False)
     limits.refuse_unknown()
+    test_time = _test_time(top.child("test_time", required=False))
     top.refuse_unknown()
 
     return ModelManifest(
@@ -460,10 +504,32 @@ def parse_manifest(data: Any, origin: str, *, embedded: bool = False) -> ModelMa
         nms_iou=nms_iou,
         max_detections=max_detections,
         multi_label=multi_label,
+        test_time=test_time,
         manifest_version=version,
         source=ManifestSource.EMBEDDED if embedded else ManifestSource.SIDECAR,
         origin=origin,
     )
+
+
+def _test_time(fields: _Fields) -> TestTimePlan:
+    flips = fields.raw("flips", required=False)
+    if flips is None:
+        flips = []
+    if not isinstance(flips, list):
+        raise fields.error("flips", f"must be a list of {[f.value for f in Flip]}, "
+                           f"not {_short(flips)}")
+    chosen: list[Flip] = []
+    for index, value in enumerate(flips):
+        if value not in {f.value for f in Flip}:
+            raise fields.error(f"flips[{index}]", f"must be one of {[f.value for f in Flip]}, "
+                               f"not {_short(value)}")
+        if Flip(value) in chosen:
+            raise fields.error(f"flips[{index}]", f"{value!r} is listed twice")
+        chosen.append(Flip(value))
+    fusion_iou = fields.number("fusion_iou", DEFAULT_FUSION_IOU, low=0.0, high=1.0,
+                               low_open=True)
+    fields.refuse_unknown()
+    return TestTimePlan(tuple(chosen), fusion_iou)
 
 
 def _model_sha256(top: _Fields, *, embedded: bool) -> str | None:

@@ -137,16 +137,38 @@ def nms(boxes: FloatArray, scores: FloatArray, class_ids: IntArray,
     return np.asarray(keep, dtype=np.int64)
 
 
-def postprocess(output: NDArray[Any], manifest: ModelManifest, plan: Letterbox) -> Decoded:
+def mirror_centres(centres: FloatArray, input_size: tuple[int, int],
+                   mirror: tuple[bool, bool]) -> FloatArray:
+    """Centre boxes (N, 4: cx, cy, w, h) found on a model input mirrored in x and/or y
+    (``mirror``), in the unmirrored input's pixels. ``input_size`` is (height, width)."""
+    if not any(mirror):
+        return centres
+    out = centres.copy()
+    height, width = input_size
+    if mirror[0]:
+        out[:, 0] = width - out[:, 0]
+    if mirror[1]:
+        out[:, 1] = height - out[:, 1]
+    return out
+
+
+def postprocess(output: NDArray[Any], manifest: ModelManifest, plan: Letterbox, *,
+                mirror: tuple[bool, bool] = (False, False),
+                score_floor: float | None = None) -> Decoded:
     """One image's output tensor -> detections in source (view) pixels, best first, at most
     ``manifest.max_detections``.
 
     Candidate boxes are mapped back through the letterbox and clipped to the image; those
     that lie wholly in the padding (no area left) are dropped. NMS then runs on the
-    model-input boxes (as ultralytics) and stops at ``max_detections``.
+    model-input boxes (as ultralytics) and stops at ``max_detections``. ``mirror`` (x, y)
+    says the input was mirrored (a test-time pass, :mod:`screener.detect.test_time`), and
+    ``score_floor``, when given, replaces every class threshold (a pass keeps more
+    candidates than the fused result will).
     """
     centre, class_scores = split_output(output, manifest.output_layout, manifest.num_classes)
-    thresholds = np.asarray(manifest.thresholds(), dtype=np.float64)
+    centre = mirror_centres(centre, manifest.input_size, mirror)
+    thresholds = np.asarray(manifest.thresholds() if score_floor is None
+                            else [score_floor] * manifest.num_classes, dtype=np.float64)
     candidates = select_candidates(centre, class_scores, thresholds, manifest.multi_label)
     source = plan.to_source(candidates.boxes)
     inside = np.nonzero((source[:, 2] > source[:, 0]) & (source[:, 3] > source[:, 1]))[0]

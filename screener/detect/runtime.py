@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort  # type: ignore[import-untyped, unused-ignore]
+from numpy.typing import NDArray
 
 from screener.detect.errors import (
     DetectorUnavailableError,
@@ -43,8 +44,9 @@ from screener.detect.manifest import (
     read_manifest_text,
     show_shape,
 )
-from screener.detect.postprocess import OutputShapeError, postprocess
+from screener.detect.postprocess import OutputShapeError
 from screener.detect.preprocess import prepare
+from screener.detect.test_time import detect_passes
 from screener.scan.model import Scan, View
 
 #: Largest model file loaded (protobuf's own limit is 2 GiB).
@@ -312,6 +314,7 @@ class Detector:
             "input_size": list(self._manifest.input_size),
             "layout": self._manifest.output_layout.value,
             "classes": len(self._manifest.classes),
+            "test_time_flips": [f.value for f in self._manifest.test_time.flips],
         }
 
     # ------------------------------------------------------------------ running
@@ -327,14 +330,20 @@ class Detector:
         """
         what = f"view {view!r}" if view else "image"
         tensor, plan = prepare(image, self._manifest, what)
+
+        def run(model_input: NDArray[Any]) -> NDArray[Any]:
+            try:
+                result = self._session.run([self._output_name],
+                                           {self._input_name: model_input.astype(
+                                               self._input_dtype)})
+            except Exception as exc:  # onnxruntime's own exception types
+                raise DetectorUnavailableError(self._model_path, f"inference failed on "
+                                               f"{what} ({_first_line(exc)})") from None
+            output: NDArray[Any] = result[0]
+            return output
+
         try:
-            result = self._session.run([self._output_name],
-                                       {self._input_name: tensor.astype(self._input_dtype)})
-        except Exception as exc:  # onnxruntime's own exception types
-            raise DetectorUnavailableError(self._model_path, f"inference failed on {what} "
-                                           f"({_first_line(exc)})") from None
-        try:
-            decoded = postprocess(result[0], self._manifest, plan)
+            decoded = detect_passes(run, tensor, self._manifest, plan)
         except OutputShapeError as exc:
             raise DetectorUnavailableError(self._model_path, str(exc)) from None
         classes = self._manifest.classes
