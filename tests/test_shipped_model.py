@@ -30,6 +30,7 @@ def test_shipped_model_loads_with_its_manifest(name):
     assert described["manifest"] == "sidecar"
     assert [c for c in json.loads(path.with_suffix(".json").read_text())["classes"]]
     assert described["classes"] == 6
+    assert described["test_time_flips"] == ["horizontal"]  # thresholds are of fused scores
 
 
 def _iou(a, b):
