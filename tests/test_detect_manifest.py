@@ -151,6 +151,7 @@ def changed(dotted: str, value: Any) -> dict[str, Any]:
         ("test_time.flips", ["sideways"], "test_time.flips[0]",
          "'horizontal', 'vertical', 'both'"),
         ("test_time.flips", ["both", "both"], "test_time.flips[1]", "listed twice"),
+        ("test_time.flips", [["horizontal"]], "test_time.flips[0]", "'horizontal', 'vertical'"),
         ("test_time.flips", "horizontal", "test_time.flips", "must be a list"),
         ("test_time.fusion_iou", 0, "test_time.fusion_iou", "(0, 1]"),
         ("test_time.passes", 2, "test_time.passes", "not a manifest field"),

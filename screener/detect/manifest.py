@@ -431,7 +431,11 @@ def _size(fields: _Fields, key: str) -> tuple[int, int]:
 
 
 def _enum(fields: _Fields, key: str, kind: type[_E]) -> _E:
-    value = fields.raw(key, required=True)
+    return _enum_value(fields, key, fields.raw(key, required=True), kind)
+
+
+def _enum_value(fields: _Fields, key: str, value: Any, kind: type[_E]) -> _E:
+    """``value`` (read from ``key``) as a member of ``kind``, or an error naming ``key``."""
     allowed = ", ".join(repr(member.value) for member in kind)
     if not isinstance(value, str):
         raise fields.error(key, f"must be one of {allowed}, not {_short(value)}")
@@ -520,12 +524,10 @@ def _test_time(fields: _Fields) -> TestTimePlan:
                            f"not {_short(flips)}")
     chosen: list[Flip] = []
     for index, value in enumerate(flips):
-        if value not in {f.value for f in Flip}:
-            raise fields.error(f"flips[{index}]", f"must be one of {[f.value for f in Flip]}, "
-                               f"not {_short(value)}")
-        if Flip(value) in chosen:
-            raise fields.error(f"flips[{index}]", f"{value!r} is listed twice")
-        chosen.append(Flip(value))
+        flip = _enum_value(fields, f"flips[{index}]", value, Flip)
+        if flip in chosen:
+            raise fields.error(f"flips[{index}]", f"{flip.value!r} is listed twice")
+        chosen.append(flip)
     fusion_iou = fields.number("fusion_iou", DEFAULT_FUSION_IOU, low=0.0, high=1.0,
                                low_open=True)
     fields.refuse_unknown()
