@@ -16,7 +16,9 @@ once per round so that all of them see the same machine load:
   view's preprocessed tensor), inference (session.run on every test-time pass the
   manifest asks for: the input and its mirror images, docs/detector.md), each stage (the
   display rendering, preprocess, postprocess with the passes' fusion) and the whole
-  per-view detect call (render + preprocess + inference + postprocess);
+  per-view detect call (render + preprocess + inference + postprocess); for a model whose
+  manifest fuses views, the view fusion of the scan's candidates and the whole-scan
+  ``detect_scan`` call;
 * ours / YOLO11n-shaped at the same input size, per pass; and, for a model that runs more
   than one pass, its inference per view against the YOLO11n-shaped graph at 640 x 640 and
   the 50 ms bound, which is what a view costs whatever the input size.
@@ -59,7 +61,8 @@ from screener.cli.eval_command import default_model_path
 from screener.detect import Detector, DetectorUnavailableError
 from screener.detect.manifest import Flip
 from screener.detect.preprocess import prepare
-from screener.detect.test_time import RunModel, detect_passes, flip_tensor
+from screener.detect.test_time import RunModel, candidates, detect_passes, flip_tensor
+from screener.detect.view_fusion import belt_intervals, fuse_views
 from screener.scan.model import Scan, View
 from screener.sim.generate import simulate_bag
 
@@ -213,6 +216,15 @@ def model_cases(detector: Detector, scan: Scan, threads: int) -> tuple[list[Case
              [functools.partial(detector.detect_scan, scan, make_input, (w.view.name,))
               for w in work], size),
     ]
+    if manifest.view_fusion is not None:
+        found = [candidates(replay(w.outputs), w.tensor, manifest, w.plan) for w in work]
+        belts = [belt_intervals(w.view, f.boxes) for w, f in zip(work, found, strict=True)]
+        cases += [
+            Case(name, "view fusion", "per scan",
+                 [functools.partial(fuse_views, found, belts, manifest.view_fusion)]),
+            Case(name, "detect scan", "per scan",
+                 [functools.partial(detector.detect_scan, scan, make_input)]),
+        ]
     cases.extend(dynamic_size_cases(session, name, image_input, output_name, dtype, size))
     flips = ", ".join(f.value for f in manifest.test_time.flips) or "none"
     line = (f"{name}: {manifest.name} {manifest.version}, {manifest.input_kind.value} "
@@ -348,6 +360,10 @@ def print_verdicts(cases: list[Case], yolo: dict[Size, Case], models: list[Detec
             f"{verdict(ratio <= TARGET_RATIO)} (<= {TARGET_RATIO:.2f}x)")
         print(f"{name}: session.run {run.median:.1f} ms at {show(size)} = {compared}; whole "
               f"detect {whole.median:.1f} ms per view")
+        fusion, scan_call = mine.get(("view fusion", None)), mine.get(("detect scan", None))
+        if fusion is not None and scan_call is not None:
+            print(f"{name}: view fusion {fusion.median:.2f} ms per scan; detect_scan on the "
+                  f"whole scan (every view, fused) {scan_call.median:.1f} ms")
         passes = len(detector.manifest.test_time.passes)
         if passes > 1:
             inference = mine[("inference", size)].median

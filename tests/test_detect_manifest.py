@@ -23,6 +23,7 @@ from screener.detect import (
 )
 from screener.detect.manifest import (
     Flip,
+    ViewFusionPlan,
     find_sidecar,
     guess_category,
     infer_layout,
@@ -44,6 +45,8 @@ def full_document() -> dict[str, Any]:
                              std=[0.229, 0.224, 0.225], pad_value=0)
     document["output"]["name"] = "output0"
     document["test_time"] = {"flips": ["horizontal", "both"], "fusion_iou": 0.6}
+    document["view_fusion"] = {"belt_overlap": 0.6, "partner_weight": 0.8,
+                               "alone_factor": 0.4}
     return document
 
 
@@ -64,6 +67,7 @@ def test_a_full_manifest_parses() -> None:
     assert (manifest.nms_iou, manifest.max_detections, manifest.multi_label) == (0.5, 50, True)
     assert manifest.test_time.passes == (None, Flip.HORIZONTAL, Flip.BOTH)
     assert manifest.test_time.fusion_iou == 0.6
+    assert manifest.view_fusion == ViewFusionPlan(0.6, 0.8, 0.4)
     assert manifest.source is ManifestSource.SIDECAR and manifest.origin == ORIGIN
 
 
@@ -78,6 +82,12 @@ def test_defaults_and_round_trip() -> None:
         (0.25, 0.45, 300)
     assert manifest.test_time.passes == (None,)  # one pass unless the manifest asks
     assert "test_time" not in manifest.to_json()
+    assert manifest.view_fusion is None and "view_fusion" not in manifest.to_json()
+    document = manifest_document(sha256=SHA)
+    document["view_fusion"] = {}
+    assert parse_manifest(document, ORIGIN).view_fusion == ViewFusionPlan()
+    document["view_fusion"] = None  # null: no fusion, not an unknown field
+    assert parse_manifest(document, ORIGIN).view_fusion is None
     dual = parse_manifest(manifest_document(sha256=SHA, kind="dual-energy"), ORIGIN)
     assert dual.normalisation.scale == 1.0 and dual.pad_value == 1.0
     assert dual.normalisation.channel_order == "high-low"
@@ -155,6 +165,11 @@ def changed(dotted: str, value: Any) -> dict[str, Any]:
         ("test_time.flips", "horizontal", "test_time.flips", "must be a list"),
         ("test_time.fusion_iou", 0, "test_time.fusion_iou", "(0, 1]"),
         ("test_time.passes", 2, "test_time.passes", "not a manifest field"),
+        ("view_fusion", [0.7], "view_fusion", "must be a JSON object"),
+        ("view_fusion.belt_overlap", 0, "view_fusion.belt_overlap", "(0, 1]"),
+        ("view_fusion.partner_weight", 1.5, "view_fusion.partner_weight", "[0, 1]"),
+        ("view_fusion.alone_factor", "half", "view_fusion.alone_factor", "must be a number"),
+        ("view_fusion.iou", 0.7, "view_fusion.iou", "not a manifest field"),
     ],
 )
 def test_a_bad_value_is_named(dotted: str, value: Any, field: str, words: str) -> None:

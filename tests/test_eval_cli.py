@@ -3,6 +3,7 @@ tiny VOC set and a tiny scan set, run in-process."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from onnx_builders import manifest_document, sha256_of, v8_tensor, write_manifes
 from screener.cli import eval_command
 from screener.detect.evaluation import load_detectors
 from screener.scan import write_scan
+from screener.scan.model import BeltDirection
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -188,6 +190,33 @@ def test_eval_scan_set(run: Run, tmp_path: Path) -> None:
     assert knife["operating"]["true_positives"] == 2
     assert result["map50"] == pytest.approx(1.0, abs=1e-4)
     assert result["labels_with_ground_truth"] == 1
+
+
+def test_eval_scan_set_runs_each_scan_s_views_together(run: Run, tmp_path: Path) -> None:
+    """With view fusion in the manifest the two views of a bag back each other up: the
+    knife at 0.3 in each view, under its 0.5 threshold alone, becomes 1 - 0.7 * 0.7 =
+    0.51 with its partner, and both views' knives pass. (The model answers each view
+    alike, so the side view's belt must run the same way for the knives to lie at one
+    belt position.)"""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    scan, truth = make_synthetic_scan(views=2, truth=True, seed=4, dtype="float32")
+    side = dataclasses.replace(scan.views[1], belt_direction=BeltDirection.LEFT_TO_RIGHT)
+    write_scan(scans / "bag.h5", dataclasses.replace(scan, views=(scan.views[0], side)), truth)
+    model = tiny_model(tmp_path, boxes=[(9, 21, 12, 10)], scores=[[0.0, 0.3, 0.0]])
+    knives = []
+    for fusion in (None, {"partner_weight": 1.0}):
+        document = json.loads((tmp_path / "tiny.json").read_text())
+        if fusion is not None:
+            document["view_fusion"] = fusion
+        write_manifest(tmp_path / "tiny.json", document)
+        code, out, err = run("eval-detector", "--data", scans, "--format", "scan", "--model",
+                             model, "--json", "--no-pr-curve")
+        assert code == 0, err
+        result = json.loads(out)["evaluation"]
+        knives.append(next(c for c in result["classes"] if c["label"] == "knife"))
+    assert [k["operating"]["true_positives"] for k in knives] == [0, 2]
+    assert [k["ap50"] for k in knives] == [pytest.approx(1.0, abs=1e-4)] * 2
 
 
 def test_eval_scan_set_says_what_false_alarms_lie_on(run: Run, tmp_path: Path) -> None:

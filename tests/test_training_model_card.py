@@ -25,6 +25,7 @@ from training.model_card import (
     reproduce_commands,
     size_rows,
     training_time,
+    view_fusion_lines,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,3 +219,11 @@ def test_committed_model_card_is_current() -> None:
     committed metrics, reports and Makefile: regenerate it after changing any of them."""
     expected = card(ROOT / "models")
     assert (ROOT / "models" / "MODEL_CARD.md").read_text(encoding="utf-8") == expected
+
+
+def test_view_fusion_is_described_from_the_manifest() -> None:
+    assert view_fusion_lines(None) == [] and view_fusion_lines({"view_fusion": None}) == []
+    (_, line) = view_fusion_lines({"view_fusion": {"belt_overlap": 0.7, "partner_weight": 0.75,
+                                                   "alone_factor": 0.5}})
+    assert "IoU 0.7 or more" in line and "1 - (1 - s)(1 - 0.75 p)" in line
+    assert "no partner 0.5 s" in line

@@ -32,13 +32,19 @@ Definitions (both views of a bag are scored; a bag is one scan):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from screener.detect.manifest import SINGLE_PASS, ModelManifest, TestTimePlan, parse_manifest
+from screener.detect.manifest import (
+    SINGLE_PASS,
+    ModelManifest,
+    TestTimePlan,
+    ViewFusionPlan,
+    parse_manifest,
+)
 from screener.detect.metrics import (
     GroundTruthBox,
     ImageRecord,
@@ -46,7 +52,9 @@ from screener.detect.metrics import (
     evaluate,
     iou_matrix,
 )
-from screener.detect.test_time import RunModel, detect_passes
+from screener.detect.postprocess import Decoded
+from screener.detect.test_time import RunModel, candidates, detect_passes, passing
+from screener.detect.view_fusion import fuse_views
 from screener.sim.labels import THREAT_CLASSES
 from training.data import HeldOutView
 
@@ -71,7 +79,8 @@ class ViewResult:
 
 
 def floor_manifest(classes: Sequence[str], size: tuple[int, int], kind: str,
-                   test_time: TestTimePlan = SINGLE_PASS) -> ModelManifest:
+                   test_time: TestTimePlan = SINGLE_PASS,
+                   view_fusion: ViewFusionPlan | None = None) -> ModelManifest:
     """A manifest like the shipped one, with every threshold at the evaluation floor."""
     document = {
         "manifest_version": 1, "name": "eval", "version": "0", "model_sha256": "0" * 64,
@@ -82,17 +91,46 @@ def floor_manifest(classes: Sequence[str], size: tuple[int, int], kind: str,
                        "max_detections": EVAL_MAX_DETECTIONS},
         "test_time": test_time.to_json(),
     }
+    if view_fusion is not None:
+        document["view_fusion"] = view_fusion.to_json()
     return parse_manifest(document, "evaluation")
 
 
 def detect_view(run: RunModel, tensor: NDArray[np.float32], manifest: ModelManifest,
                 view: HeldOutView) -> ViewResult:
     """One held-out view's detections (every test-time pass of ``manifest``, as the
-    runtime runs them) and its ground truth. ``run`` runs the model on an input tensor."""
-    decoded = detect_passes(run, tensor, manifest, view.plan)
+    runtime runs them) and its ground truth. ``run`` runs the model on an input tensor.
+    With a ``view_fusion`` plan the detections go down to the test-time floor, for
+    :func:`fuse_bag_views` to rescore and hold to the thresholds."""
+    decoded = (detect_passes if manifest.view_fusion is None else candidates)(
+        run, tensor, manifest, view.plan)
     return ViewResult(view.bag, view.view, decoded.boxes, decoded.scores, decoded.class_ids,
                       np.asarray(view.boxes, np.float64).reshape(-1, 4),
                       np.asarray(view.labels, np.int64), np.asarray(view.object_ids, np.int64))
+
+
+def fuse_bag_views(results: Sequence[ViewResult], manifest: ModelManifest) -> list[ViewResult]:
+    """The views of each bag rescored by each other (``manifest.view_fusion``, as the
+    runtime's ``Detector.detect_views`` does), then held to the thresholds; ``results``
+    as they are without a plan. The simulator's views of a bag share pixel pitch and belt
+    direction, so a box's columns are its extent along the belt."""
+    plan = manifest.view_fusion
+    if plan is None:
+        return list(results)
+    bags: dict[int, list[int]] = {}
+    for index, result in enumerate(results):
+        bags.setdefault(result.bag, []).append(index)
+    fused: dict[int, ViewResult] = {}
+    for members in bags.values():
+        views = [results[i] for i in members]
+        found = [Decoded(r.boxes, r.scores, r.classes) for r in views]
+        belts = [np.sort(r.boxes[:, [0, 2]], axis=1) for r in views]
+        for index, result, decoded in zip(members, views, fuse_views(found, belts, plan),
+                                          strict=True):
+            kept = passing(decoded, manifest)
+            fused[index] = replace(result, boxes=kept.boxes, scores=kept.scores,
+                                   classes=kept.class_ids)
+    return [fused[i] for i in range(len(results))]
 
 
 def hit_scores(results: Sequence[ViewResult], class_id: int) -> NDArray[np.float64]:

@@ -330,6 +330,21 @@ def flip_pass_lines(manifest: dict[str, Any] | None) -> list[str]:
             "include every pass."]
 
 
+def view_fusion_lines(manifest: dict[str, Any] | None) -> list[str]:
+    """What the manifest's view fusion does, or nothing without it."""
+    plan = (manifest or {}).get("view_fusion")
+    if not plan:
+        return []
+    weight, alone = plan.get("partner_weight", 1.0), plan.get("alone_factor", 1.0)
+    return ["", "The views of a scan back each other up before the thresholds apply: a "
+            "detection with a partner of the same class in another view (their extents "
+            f"along the belt overlapping at IoU {plan.get('belt_overlap', 0.7):g} or more, "
+            f"paired one to one) scores 1 - (1 - s)(1 - {weight:g} p), p being the "
+            f"partner's score, and one with no partner {alone:g} s (docs/detector.md, View "
+            "fusion). The thresholds and the figures on simulated scans below are of these "
+            "scores; the real image sets have one view per image and are not fused."]
+
+
 def card(models: Path) -> str:
     metrics = load(models / "training-metrics.json")
     if metrics is None:
@@ -376,6 +391,7 @@ def card(models: Path) -> str:
         "kind. Each has a sidecar manifest (`threats.json`, `threats-grey.json`) with the "
         "classes, input, thresholds and the file's sha256, which the runtime checks.",
         *flip_pass_lines(load(models / "threats.json")),
+        *view_fusion_lines(load(models / "threats.json")),
         "",
         "## Data",
         "",

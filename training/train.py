@@ -58,12 +58,14 @@ from training.evaluate import (
     choose_thresholds_pooled,
     detect_view,
     floor_manifest,
+    fuse_bag_views,
     operating_point,
     pd_curve,
 )
 from training.export import (
     OPSET,
     TEST_TIME,
+    VIEW_FUSION,
     check_with_runtime,
     export_onnx,
     manifest_document,
@@ -605,11 +607,11 @@ def onnx_session(path: Path, threads: int = 0) -> Any:
 
 def evaluate_onnx(path: Path, views: list[HeldOutView], grey: bool) -> list[ViewResult]:
     """Run the exported model (onnxruntime, CPU) on every held-out view, standard or
-    greyscale rendering, with the shipped test-time passes, and decode as the runtime
-    does."""
+    greyscale rendering, with the shipped test-time passes and view fusion, and decode
+    as the runtime does."""
     session = onnx_session(path)
     name = session.get_inputs()[0].name
-    manifest = floor_manifest(CLASSES, INPUT_SIZE, "pseudo-colour", TEST_TIME)
+    manifest = floor_manifest(CLASSES, INPUT_SIZE, "pseudo-colour", TEST_TIME, VIEW_FUSION)
 
     def run(tensor: NDArray[np.float32]) -> NDArray[np.float32]:
         return np.asarray(session.run(None, {name: tensor})[0])
@@ -621,7 +623,7 @@ def evaluate_onnx(path: Path, views: list[HeldOutView], grey: bool) -> list[View
         if grey:
             tensor = np.ascontiguousarray(tensor[:, :1])
         results.append(detect_view(run, tensor, manifest, v))
-    return results
+    return fuse_bag_views(results, manifest)
 
 
 @torch.no_grad()

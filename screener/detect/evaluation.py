@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -342,33 +343,38 @@ def predict(detector: Detector, dataset: Dataset, make_input: InputMaker,
             limits: ScanLimits | None = None,
             progress: Callable[[int, int, Sample], None] | None = None
             ) -> Iterator[Prediction]:
-    """Run ``detector`` on every sample of ``dataset`` (scans are read once for all their
-    views). ``make_input(scan)`` gives the function that makes a view's model input."""
-    loaded: tuple[Path, Scan, Callable[[View], Any]] | None = None
+    """Run ``detector`` on every sample of ``dataset``. The samples of one scan (its
+    views, consecutive in a dataset) are read once and run together, as the workstation
+    runs a scan, so that a model whose manifest asks for view fusion sees every view.
+    ``make_input(scan)`` gives the function that makes a view's model input."""
     total = len(dataset.samples)
-    for index, sample in enumerate(dataset.samples):
-        if loaded is None or loaded[0] != sample.source:
-            scan = load_any(sample.source, limits)
-            loaded = (sample.source, scan, make_input(scan))
-        _, scan, make = loaded
-        if sample.view is None:
-            view = scan.views[0]
-        else:
-            names = [v.name for v in scan.views]
-            if sample.view not in names:
-                raise DetectionInputError(str(sample.source), f"no view named {sample.view!r}")
-            view = scan.view(sample.view)
+    done = 0
+    for source, group in groupby(dataset.samples, key=lambda sample: sample.source):
+        samples = list(group)
+        scan = load_any(source, limits)
+        make = make_input(scan)
+        views = [_view_of(scan, sample) for sample in samples]
         started = time.perf_counter()
         try:
-            found = detector.detect_image(make(view), view.name)
+            found = detector.detect_views(views, [make(view) for view in views])
         except DetectionInputError as exc:
-            raise DetectionInputError(f"{sample.source}, view {view.name!r}", exc.problem) \
-                from None
-        elapsed = time.perf_counter() - started
-        rows, columns = view.shape
-        if progress is not None:
-            progress(index + 1, total, sample)
-        yield Prediction(sample, rows, columns, tuple(found), elapsed)
+            raise DetectionInputError(f"{source}, {exc.what}", exc.problem) from None
+        each = (time.perf_counter() - started) / len(samples)
+        for sample, view in zip(samples, views, strict=True):
+            done += 1
+            if progress is not None:
+                progress(done, total, sample)
+            rows, columns = view.shape
+            yield Prediction(sample, rows, columns, tuple(found[view.name]), each)
+
+
+def _view_of(scan: Scan, sample: Sample) -> View:
+    if sample.view is None:
+        return scan.views[0]
+    names = [v.name for v in scan.views]
+    if sample.view not in names:
+        raise DetectionInputError(str(sample.source), f"no view named {sample.view!r}")
+    return scan.view(sample.view)
 
 
 # --------------------------------------------------------------------------- scoring

@@ -42,6 +42,7 @@ DEFAULT_SCORE_THRESHOLD = 0.25
 DEFAULT_NMS_IOU = 0.45
 DEFAULT_MAX_DETECTIONS = 300
 DEFAULT_FUSION_IOU = 0.55
+DEFAULT_BELT_OVERLAP = 0.7
 #: Letterbox padding of 8-bit inputs, as ultralytics pads.
 ULTRALYTICS_PAD = 114.0
 
@@ -150,6 +151,24 @@ class TestTimePlan:
 SINGLE_PASS = TestTimePlan()
 
 
+@dataclass(frozen=True)
+class ViewFusionPlan:
+    """How the detections of a scan's views back each other up
+    (:mod:`screener.detect.view_fusion`): two detections of one class in two views are
+    partners when their extents along the belt overlap at ``belt_overlap`` or more
+    (intersection over union of the two intervals); a detection's score ``s`` becomes
+    ``1 - (1 - s)(1 - partner_weight * p)`` with its partner's score ``p``, or
+    ``alone_factor * s`` when no other view has a partner for it."""
+
+    belt_overlap: float = DEFAULT_BELT_OVERLAP
+    partner_weight: float = 1.0
+    alone_factor: float = 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"belt_overlap": self.belt_overlap, "partner_weight": self.partner_weight,
+                "alone_factor": self.alone_factor}
+
+
 class ManifestSource(StrEnum):
     SIDECAR = "sidecar"
     EMBEDDED = "embedded"
@@ -198,6 +217,7 @@ class ModelManifest:
     max_detections: int = DEFAULT_MAX_DETECTIONS
     multi_label: bool = False
     test_time: TestTimePlan = SINGLE_PASS
+    view_fusion: ViewFusionPlan | None = None
     manifest_version: int = MANIFEST_VERSION
     source: ManifestSource = ManifestSource.SIDECAR
     origin: str = ""  # where it was read, for messages
@@ -249,6 +269,8 @@ class ModelManifest:
         }
         if self.test_time.flips:
             document["test_time"] = self.test_time.to_json()
+        if self.view_fusion is not None:
+            document["view_fusion"] = self.view_fusion.to_json()
         return document
 
 
@@ -490,6 +512,7 @@ def parse_manifest(data: Any, origin: str, *, embedded: bool = False) -> ModelMa
     multi_label = limits.boolean("multi_label", False)
     limits.refuse_unknown()
     test_time = _test_time(top.child("test_time", required=False))
+    view_fusion = _view_fusion(top)
     top.refuse_unknown()
 
     return ModelManifest(
@@ -509,6 +532,7 @@ def parse_manifest(data: Any, origin: str, *, embedded: bool = False) -> ModelMa
         max_detections=max_detections,
         multi_label=multi_label,
         test_time=test_time,
+        view_fusion=view_fusion,
         manifest_version=version,
         source=ManifestSource.EMBEDDED if embedded else ManifestSource.SIDECAR,
         origin=origin,
@@ -532,6 +556,22 @@ def _test_time(fields: _Fields) -> TestTimePlan:
                                low_open=True)
     fields.refuse_unknown()
     return TestTimePlan(tuple(chosen), fusion_iou)
+
+
+def _view_fusion(top: _Fields) -> ViewFusionPlan | None:
+    """The ``view_fusion`` block, or None when the manifest has none (or null)."""
+    present = top.has("view_fusion")
+    fields = top.child("view_fusion", required=False)
+    if not present:
+        return None
+    plan = ViewFusionPlan(
+        belt_overlap=fields.number("belt_overlap", DEFAULT_BELT_OVERLAP, low=0.0, high=1.0,
+                                   low_open=True),
+        partner_weight=fields.number("partner_weight", 1.0, low=0.0, high=1.0),
+        alone_factor=fields.number("alone_factor", 1.0, low=0.0, high=1.0),
+    )
+    fields.refuse_unknown()
+    return plan
 
 
 def _model_sha256(top: _Fields, *, embedded: bool) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,11 @@ from screener.detect.manifest import (
     read_manifest_text,
     show_shape,
 )
-from screener.detect.postprocess import OutputShapeError
-from screener.detect.preprocess import prepare
-from screener.detect.test_time import detect_passes
+from screener.detect.postprocess import Decoded, OutputShapeError
+from screener.detect.preprocess import Letterbox, prepare
+from screener.detect.test_time import RunModel, candidates, detect_passes, passing
+from screener.detect.view_fusion import belt_intervals, fuse_views
+from screener.scan.belt import share_belt
 from screener.scan.model import Scan, View
 
 #: Largest model file loaded (protobuf's own limit is 2 GiB).
@@ -315,6 +317,8 @@ class Detector:
             "layout": self._manifest.output_layout.value,
             "classes": len(self._manifest.classes),
             "test_time_flips": [f.value for f in self._manifest.test_time.flips],
+            "view_fusion": None if self._manifest.view_fusion is None
+            else self._manifest.view_fusion.to_json(),
         }
 
     # ------------------------------------------------------------------ running
@@ -328,6 +332,45 @@ class Detector:
         :class:`~screener.detect.errors.DetectionInputError`; a failed inference
         :class:`DetectorUnavailableError`.
         """
+        decoded = self._decode(image, view, lambda run, tensor, plan: detect_passes(
+            run, tensor, self._manifest, plan))
+        return self._detections(decoded, view)
+
+    def detect_views(self, views: Sequence[View], images: Sequence[Any]
+                     ) -> dict[str, list[Detection]]:
+        """Detections in each of ``views`` of one scan, given the model's input image of
+        each (``images``, in the same order), by view name.
+
+        With a ``view_fusion`` plan in the manifest and two or more views that cover the
+        same belt, every view's detections are first taken down to the test-time floor,
+        rescored by their partners in the other views (:mod:`screener.detect.view_fusion`),
+        and only then held to the class thresholds; otherwise each view is
+        :meth:`detect_image`."""
+        if len(views) != len(images):
+            raise ValueError(f"{len(views)} views but {len(images)} images")
+        fusion = self._manifest.view_fusion
+        if fusion is None or len(views) < 2 or not share_belt(views):
+            return {v.name: self.detect_image(image, v.name)
+                    for v, image in zip(views, images, strict=True)}
+        found = [self._decode(image, v.name, lambda run, tensor, plan: candidates(
+            run, tensor, self._manifest, plan)) for v, image in zip(views, images, strict=True)]
+        belts = [belt_intervals(v, f.boxes) for v, f in zip(views, found, strict=True)]
+        fused = fuse_views(found, belts, fusion)
+        return {v.name: self._detections(passing(f, self._manifest), v.name)
+                for v, f in zip(views, fused, strict=True)}
+
+    def detect_scan(self, scan: Scan, render_fn: RenderFn,
+                    views: tuple[str, ...] | None = None) -> dict[str, list[Detection]]:
+        """Detections in every view of ``scan`` (or the named ``views``), by view name in
+        the scan's order (:meth:`detect_views`). ``render_fn(view)`` gives the model's
+        input image for a view."""
+        chosen = scan.views if views is None else tuple(scan.view(n) for n in views)
+        return self.detect_views(chosen, [render_fn(view) for view in chosen])
+
+    def _decode(self, image: Any, view: str,
+                passes: Callable[[RunModel, NDArray[Any], Letterbox], Decoded]) -> Decoded:
+        """``passes(run, tensor, plan)`` on ``image`` prepared for the model, with errors
+        named after ``view``."""
         what = f"view {view!r}" if view else "image"
         tensor, plan = prepare(image, self._manifest, what)
 
@@ -343,9 +386,11 @@ class Detector:
             return output
 
         try:
-            decoded = detect_passes(run, tensor, self._manifest, plan)
+            return passes(run, tensor, plan)
         except OutputShapeError as exc:
             raise DetectorUnavailableError(self._model_path, str(exc)) from None
+
+    def _detections(self, decoded: Decoded, view: str) -> list[Detection]:
         classes = self._manifest.classes
         return [
             Detection(
@@ -357,10 +402,3 @@ class Detector:
             )
             for b, s, c in zip(decoded.boxes, decoded.scores, decoded.class_ids, strict=True)
         ]
-
-    def detect_scan(self, scan: Scan, render_fn: RenderFn,
-                    views: tuple[str, ...] | None = None) -> dict[str, list[Detection]]:
-        """Detections in every view of ``scan`` (or the named ``views``), by view name in
-        the scan's order. ``render_fn(view)`` gives the model's input image for a view."""
-        chosen = scan.views if views is None else tuple(scan.view(n) for n in views)
-        return {view.name: self.detect_image(render_fn(view), view.name) for view in chosen}

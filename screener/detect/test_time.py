@@ -47,16 +47,28 @@ def detect_passes(run: RunModel, tensor: NDArray[Any], manifest: ModelManifest,
     towards it, and a fixed floor makes a detection's fused score the same whatever the
     thresholds (an evaluation at a low floor then sees exactly the detections that
     would pass any higher threshold)."""
-    plan_passes = manifest.test_time.passes
-    if len(plan_passes) == 1:
+    if len(manifest.test_time.passes) == 1:
         return postprocess(run(tensor), manifest, plan)
-    floor = pass_floor(manifest)
-    found = [postprocess(run(flip_tensor(tensor, flip)), manifest, plan, score_floor=floor,
-                         mirror=(False, False) if flip is None
-                         else (flip.mirrors_x, flip.mirrors_y))
-             for flip in plan_passes]
     limits = np.asarray(manifest.thresholds(), dtype=np.float64)
-    return passing(fuse_passes(found, manifest.test_time.fusion_iou, limits), manifest)
+    return passing(fuse_passes(_passes(run, tensor, manifest, plan),
+                               manifest.test_time.fusion_iou, limits), manifest)
+
+
+def candidates(run: RunModel, tensor: NDArray[Any], manifest: ModelManifest,
+               plan: Letterbox) -> Decoded:
+    """Every pass's detections down to :func:`pass_floor`, fused, best first, whatever the
+    class thresholds: what :func:`detect_passes` chooses from, for a step that rescores
+    detections before the thresholds apply (:mod:`screener.detect.view_fusion`)."""
+    return fuse_passes(_passes(run, tensor, manifest, plan), manifest.test_time.fusion_iou)
+
+
+def _passes(run: RunModel, tensor: NDArray[Any], manifest: ModelManifest,
+            plan: Letterbox) -> list[Decoded]:
+    floor = pass_floor(manifest)
+    return [postprocess(run(flip_tensor(tensor, flip)), manifest, plan, score_floor=floor,
+                        mirror=(False, False) if flip is None
+                        else (flip.mirrors_x, flip.mirrors_y))
+            for flip in manifest.test_time.passes]
 
 
 def pass_floor(manifest: ModelManifest) -> float:

@@ -45,7 +45,8 @@ from numpy.typing import NDArray
 
 from screener.errors import ScreenerError
 from screener.physics.profiles import PROFILES, ScannerProfile
-from screener.scan.model import BeltDirection, Channel, Scan, SourceKind, View
+from screener.scan.belt import belt_mm, x_at_belt_mm
+from screener.scan.model import Channel, Scan, SourceKind, View
 from screener.tip.fti import FtiImage
 from screener.tip.measures import (
     CLUTTER_EDGE_THRESHOLD,
@@ -867,21 +868,6 @@ def bag_clutter(view: View, *, profile: str | None = None,
     return share
 
 
-def _belt_position(view: View, column: float) -> float:
-    """Millimetres along the belt of a column's centre, from the scan's leading edge."""
-    cols = view.shape[1]
-    if view.belt_direction is BeltDirection.RIGHT_TO_LEFT:
-        column = cols - 1 - column
-    return (column + 0.5) * view.pixel_pitch_mm[1]
-
-
-def _column_at(view: View, belt_mm: float) -> float:
-    column = belt_mm / view.pixel_pitch_mm[1] - 0.5
-    if view.belt_direction is BeltDirection.RIGHT_TO_LEFT:
-        column = view.shape[1] - 1 - column
-    return column
-
-
 def project_scan(
     scan: Scan,
     fti: FtiImage,
@@ -931,12 +917,12 @@ def project_scan(
             rejections[primary] += 1
             continue
         centre_col = primary.warped.centre[1] + primary.left
-        belt_mm = _belt_position(first.view, centre_col)
+        belt_position = belt_mm(first.view, centre_col + 0.5)
         found: list[_Candidate] = [primary]
         for other in targets[1:]:
             mirrored = other.view.belt_direction is not first.view.belt_direction
             result = _try(other, prepared, fti, pose.mirrored() if mirrored else pose, gen,
-                          options, centre_column=_column_at(other.view, belt_mm),
+                          options, centre_column=x_at_belt_mm(other.view, belt_position) - 0.5,
                           tries=ROWS_PER_VIEW)  # fmt: skip
             if not isinstance(result, _Candidate):
                 rejections[result] += 1

@@ -168,12 +168,12 @@ class ModelAi:
     def _run(self, runtime: ModelRuntime, scan: Scan, inputs: Inputs | None
              ) -> list[AiDetection]:  # fmt: skip
         make = model_input(runtime.input_kind, scan)
-        found: list[AiDetection] = []
+        images = []
         for view in scan.views:
             given = None if inputs is None else inputs.get(view.name)
-            image = given if given is not None else make(view)
-            found.extend(_adapt(d) for d in runtime.detect_image(image, view.name))
-        return found
+            images.append(given if given is not None else make(view))
+        by_view = runtime.detect_views(scan.views, images)
+        return [_adapt(d) for view in scan.views for d in by_view[view.name]]
 
 
 def model_input(kind: InputKind, scan: Scan) -> Callable[[View], NDArray[Any]]:
