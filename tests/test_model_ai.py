@@ -68,6 +68,20 @@ def test_analyse_uses_the_images_it_is_given_instead_of_rendering(tiny_model):
         tuple(10 * v for v in rendered.detections[0].box), rel=1e-3)
 
 
+def test_the_ai_fuses_a_scans_views_when_the_manifest_asks(tiny_model, tmp_path):
+    """The synthetic scan's side view runs the belt the other way, so the centred handgun
+    lies at one belt position in both views and the off-centre laptop does not: the
+    handgun is backed by its partner, the laptop, alone, halves to under the threshold."""
+    document = manifest_document(sha256=sha256_of(tiny_model), score=0.3)
+    document["view_fusion"] = {"belt_overlap": 0.7, "partner_weight": 0.75,
+                               "alone_factor": 0.5}
+    write_manifest(tmp_path / "tiny.json", document)
+    scan, _ = make_synthetic_scan(views=2, kind="single-energy")
+    result = ModelAi(tiny_model).analyse(scan, SHA)
+    assert [(d.view, d.label, round(d.score, 4)) for d in result.detections] == [
+        ("top", "handgun", 0.92), ("side", "handgun", 0.92)]
+
+
 def test_the_shipped_model_is_chosen_by_scan_kind():
     ai = ModelAi()
     assert ai.choice(SourceKind.SINGLE_ENERGY).path.name == GREYSCALE_MODEL
