@@ -263,6 +263,31 @@ def test_floor_detections_above_threshold_equal_the_operating_ones(tmp_path: Pat
     assert kept == expected
 
 
+def test_floor_detections_above_threshold_equal_the_operating_ones_with_view_fusion(
+        tmp_path: Path) -> None:
+    """The same with view fusion: a fused score does not depend on the thresholds."""
+    rng = np.random.default_rng(6)
+    boxes = [tuple(float(v) for v in (*rng.uniform(10, 54, 2), *rng.uniform(4, 20, 2)))
+             for _ in range(40)]
+    model = tiny_model(tmp_path, boxes=boxes, scores=rng.uniform(0, 1, (40, 3)).tolist())
+    document = json.loads((tmp_path / "tiny.json").read_text())
+    document["view_fusion"] = {"belt_overlap": 0.7, "partner_weight": 0.75, "alone_factor": 0.5}
+    write_manifest(tmp_path / "tiny.json", document)
+    operating, low = load_detectors(model, threads=1)
+    scan, _ = make_synthetic_scan(views=2, seed=4)  # the side view's belt runs the other way
+    images = [np.full(v.shape, 100, np.uint8) for v in scan.views]
+    expected = operating.detect_views(scan.views, images)
+    everything = low.detect_views(scan.views, images)
+    for name, found in expected.items():
+        assert len(everything[name]) > len(found) > 0
+        assert [d for d in everything[name]
+                if d.score >= operating.manifest.threshold_for(d.class_name)] == found
+    # fusion changed scores: some differ from what each view gives on its own
+    alone = {v.name: operating.detect_image(image, v.name)
+             for v, image in zip(scan.views, images, strict=True)}
+    assert alone != expected
+
+
 def test_eval_errors_are_one_line(run: Run, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(eval_command, "default_model_path", lambda *_: None)
