@@ -31,6 +31,9 @@ def test_shipped_model_loads_with_its_manifest(name):
     assert [c for c in json.loads(path.with_suffix(".json").read_text())["classes"]]
     assert described["classes"] == 6
     assert described["test_time_flips"] == ["horizontal"]  # thresholds are of fused scores
+    # ... fused over a scan's views too, with the plan training evaluated with
+    assert described["view_fusion"] == {"belt_overlap": 0.7, "partner_weight": 0.75,
+                                        "alone_factor": 0.5}
 
 
 def _iou(a, b):

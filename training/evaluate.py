@@ -3,8 +3,9 @@
 Detections are made exactly as the runtime makes them: the model's ``[1, 4 + nc, N]``
 output goes through ``screener.detect.test_time.detect_passes`` (best class per
 candidate, class-aware NMS at IoU 0.45, boxes mapped back to view pixels, each test-time
-pass fused, then per-class thresholds), here with a low score floor so that thresholds can
-be swept afterwards. Greedy NMS visits boxes best first and a box is only suppressed by a
+pass fused, each bag's views fused by ``screener.detect.view_fusion`` where the manifest
+asks, then per-class thresholds), here with a low score floor so that thresholds can be
+swept afterwards. Greedy NMS visits boxes best first and a box is only suppressed by a
 better one, and a test-time pass keeps candidates to a fixed floor whatever the
 thresholds, so raising a threshold afterwards gives the same detections as running with
 it.
