@@ -54,8 +54,8 @@ from screener.detect.metrics import (
     iou_matrix,
 )
 from screener.detect.postprocess import Decoded
-from screener.detect.test_time import RunModel, candidates, detect_passes, passing
-from screener.detect.view_fusion import fuse_views
+from screener.detect.test_time import RunModel, candidates, detect_passes
+from screener.detect.view_fusion import fused_and_passing
 from screener.sim.labels import THREAT_CLASSES
 from training.data import HeldOutView
 
@@ -115,8 +115,7 @@ def fuse_bag_views(results: Sequence[ViewResult], manifest: ModelManifest) -> li
     runtime's ``Detector.detect_views`` does), then held to the thresholds; ``results``
     as they are without a plan. The simulator's views of a bag share pixel pitch and belt
     direction, so a box's columns are its extent along the belt."""
-    plan = manifest.view_fusion
-    if plan is None:
+    if manifest.view_fusion is None:
         return list(results)
     bags: dict[int, list[int]] = {}
     for index, result in enumerate(results):
@@ -126,9 +125,8 @@ def fuse_bag_views(results: Sequence[ViewResult], manifest: ModelManifest) -> li
         views = [results[i] for i in members]
         found = [Decoded(r.boxes, r.scores, r.classes) for r in views]
         belts = [np.sort(r.boxes[:, [0, 2]], axis=1) for r in views]
-        for index, result, decoded in zip(members, views, fuse_views(found, belts, plan),
-                                          strict=True):
-            kept = passing(decoded, manifest)
+        for index, result, kept in zip(members, views,
+                                       fused_and_passing(found, belts, manifest), strict=True):
             fused[index] = replace(result, boxes=kept.boxes, scores=kept.scores,
                                    classes=kept.class_ids)
     return [fused[i] for i in range(len(results))]

@@ -46,8 +46,8 @@ from screener.detect.manifest import (
 )
 from screener.detect.postprocess import Decoded, OutputShapeError
 from screener.detect.preprocess import Letterbox, prepare
-from screener.detect.test_time import RunModel, candidates, detect_passes, passing
-from screener.detect.view_fusion import belt_intervals, fuse_views
+from screener.detect.test_time import RunModel, candidates, detect_passes
+from screener.detect.view_fusion import belt_intervals, fused_and_passing
 from screener.scan.belt import share_belt
 from screener.scan.model import Scan, View
 
@@ -328,7 +328,8 @@ class Detector:
 
         ``image``: pseudo-colour uint8 (rows, columns, 3) RGB; greyscale uint8 (rows,
         columns); dual-energy float32 (rows, columns, 2) transmission, high then low.
-        Boxes are in ``image`` pixels. A wrong image raises
+        Boxes are in ``image`` pixels. One image has no other view to back it up, so
+        view fusion does not apply (:meth:`detect_views` does it). A wrong image raises
         :class:`~screener.detect.errors.DetectionInputError`; a failed inference
         :class:`DetectorUnavailableError`.
         """
@@ -355,9 +356,8 @@ class Detector:
         found = [self._decode(image, v.name, lambda run, tensor, plan: candidates(
             run, tensor, self._manifest, plan)) for v, image in zip(views, images, strict=True)]
         belts = [belt_intervals(v, f.boxes) for v, f in zip(views, found, strict=True)]
-        fused = fuse_views(found, belts, fusion)
-        return {v.name: self._detections(passing(f, self._manifest), v.name)
-                for v, f in zip(views, fused, strict=True)}
+        kept = fused_and_passing(found, belts, self._manifest)
+        return {v.name: self._detections(f, v.name) for v, f in zip(views, kept, strict=True)}
 
     def detect_scan(self, scan: Scan, render_fn: RenderFn,
                     views: tuple[str, ...] | None = None) -> dict[str, list[Detection]]:

@@ -33,8 +33,9 @@ from itertools import combinations
 
 import numpy as np
 
-from screener.detect.manifest import ViewFusionPlan
+from screener.detect.manifest import ModelManifest, ViewFusionPlan
 from screener.detect.postprocess import Decoded, FloatArray
+from screener.detect.test_time import passing
 from screener.scan.belt import belt_mm
 from screener.scan.model import View
 
@@ -102,3 +103,14 @@ def fuse_views(found: Sequence[Decoded], belts: Sequence[FloatArray],
         order = np.argsort(-rescored, kind="stable")
         fused.append(Decoded(view.boxes[order], rescored[order], view.class_ids[order]))
     return fused
+
+
+def fused_and_passing(found: Sequence[Decoded], belts: Sequence[FloatArray],
+                      manifest: ModelManifest) -> list[Decoded]:
+    """What each view keeps: its candidates (down to the test-time floor) rescored by
+    ``manifest.view_fusion`` when it has one, then held to the class thresholds and
+    ``max_detections``. The runtime and training's held-out evaluation both call this, so
+    the thresholds training chooses are of the scores the runtime computes."""
+    plan = manifest.view_fusion
+    rescored = list(found) if plan is None else fuse_views(found, belts, plan)
+    return [passing(view, manifest) for view in rescored]
