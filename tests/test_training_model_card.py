@@ -18,6 +18,7 @@ from training.model_card import (
     card,
     data_note,
     false_alarm_rows,
+    fit_diagnosis,
     flip_pass_lines,
     loss_trend,
     phase_lines,
@@ -227,3 +228,24 @@ def test_view_fusion_is_described_from_the_manifest() -> None:
                                                    "alone_factor": 0.5}})
     assert "IoU 0.7 or more" in line and "1 - (1 - s)(1 - 0.75 p)" in line
     assert "no partner 0.5 s" in line
+
+
+def _fit_report(map50: float, classes: dict[str, float]) -> dict[str, Any]:
+    return {"evaluation": {"images": 600, "map50": map50, "classes": [
+        {"label": label, "ground_truth": 60, "ap50": ap50} for label, ap50 in classes.items()]}}
+
+
+def test_a_network_that_cannot_fit_its_training_bags_asks_for_capacity() -> None:
+    held_out = _fit_report(0.831, {"knife": 0.54})
+    text = fit_diagnosis(held_out, _fit_report(0.8741, {"handgun": 1.0, "knife": 0.716,
+                                                         "gun_part": 0.7664}))
+    assert "reaches only mAP@0.5 0.874 (knife 0.72, gun_part 0.77)" in text
+    assert "handgun" not in text  # at the target on its training bags
+    assert "can at best bring new bags up to that, still short of the target" in text
+
+
+def test_a_network_that_fits_but_does_not_carry_over_asks_for_more_bags() -> None:
+    text = fit_diagnosis(_fit_report(0.831, {}), _fit_report(0.962, {"knife": 0.93}))
+    assert "reaches mAP@0.5 0.962, against 0.831 on new bags" in text
+    assert "more, and more varied, bags" in text
+    assert fit_diagnosis(_fit_report(0.831, {}), None) == ""

@@ -40,7 +40,7 @@ from screener.imaging.render import classifier_for, prepare, render
 from screener.physics.detector import dual_energy_transmission
 from screener.physics.profiles import ScannerProfile, get_profile
 from screener.scan.model import View
-from screener.sim.generate import CABIN_PROFILE, FULL_SCALE, simulate_bag
+from screener.sim.generate import CABIN_PROFILE, FULL_SCALE, SimulatedScan, simulate_bag
 from screener.sim.geometry import Pose, random_rotation, rotation_matrix
 from screener.sim.items.benign import BENIGN_MAKERS
 from screener.sim.items.threats import THREAT_MAKERS
@@ -165,17 +165,26 @@ def _threats(rng: np.random.Generator, armed: float) -> tuple[str, ...]:
     return tuple(str(c) for c in rng.choice(CLASSES, size=n, replace=False))
 
 
+def simulate_job(job: Job) -> SimulatedScan | None:
+    """The bag of ``job`` as the simulator makes it, before any training-time composition
+    or rendering; a suitcase when the planned kind of bag cannot take the threats, and
+    ``None`` when no bag can (a threat that fits in no way)."""
+    try:
+        return simulate_bag(job.seed, None, job.threats)
+    except ScreenerError:
+        try:
+            return simulate_bag(job.seed, "suitcase", job.threats)
+        except ScreenerError:
+            return None
+
+
 def run_job(job: Job) -> tuple[Job, list[TrainView] | list[HeldOutView] | None]:
     """Simulate, compose (training only), render and letterbox one bag. ``None`` when the
     simulator refuses the bag (a threat that fits in no way)."""
     cv2.setNumThreads(1)
-    try:
-        sim = simulate_bag(job.seed, None, job.threats)
-    except ScreenerError:
-        try:
-            sim = simulate_bag(job.seed, "suitcase", job.threats)
-        except ScreenerError:
-            return job, None
+    sim = simulate_job(job)
+    if sim is None:
+        return job, None
     rng = np.random.default_rng(np.random.SeedSequence([job.seed, 0xA06]))
     profile = get_profile(CABIN_PROFILE)
     classifier = classifier_for(CABIN_PROFILE)

@@ -3,6 +3,9 @@ reports, and keep the JSON reports and PR curves in ``models/eval/``.
 
 * held-out simulated bags: ``screener demo --seed 7`` (bag seeds ``7 * 100003 + i``,
   disjoint from the training and held-out seeds of ``training.data``), 60 % armed;
+* the first bags of training itself (``training.fit_bags``): how well the model fits
+  what it learnt from, which says whether more bags or a larger network is what the
+  held-out figure needs;
 * ``../shared/datasets/sixray-val`` (pseudo-colour, the standard model) and
   ``../shared/datasets/gdxray-dev`` (single-energy, the greyscale model), each scored by
   class and by category; skipped with a message when the folder is absent.
@@ -16,11 +19,13 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
 from screener.cli import main as screener
 from training.data import DATA_VERSION
+from training.fit_bags import is_written, write_fit_bags
 
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 SIM_SEED = 7
@@ -60,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the held-out simulated bags are written (by default "
                         "one folder per simulated-data version, so that a new simulator "
                         "never scores old bags)")
+    parser.add_argument("--fit-bags", type=int, default=300,
+                        help="training bags to score the fit on (0: skip)")
+    parser.add_argument("--fit-dir", type=Path,
+                        default=Path(f"build/train-fit-sim-{DATA_VERSION}"),
+                        help="where those training bags are written")
+    parser.add_argument("--seed", type=int, default=0, help="training's --seed")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     args = parser.parse_args(argv)
     out = args.models / "eval"
@@ -72,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     for model in ("threats.onnx", "threats-grey.onnx"):
         run_eval(args.models, out, f"sim-heldout{'-grey' if 'grey' in model else ''}",
                  args.sim_dir, "scan", None, model)
+    if args.fit_bags > 0:
+        if not is_written(args.fit_dir, args.seed, args.fit_bags):
+            write_fit_bags(args.fit_dir, args.seed, args.fit_bags, workers=os.cpu_count() or 1)
+        run_eval(args.models, out, "sim-training-fit", args.fit_dir, "scan", None,
+                 "threats.onnx")
     for name, folder, classes, model in REAL_SETS:
         data = args.datasets / folder
         if not data.is_dir():
