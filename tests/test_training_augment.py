@@ -12,7 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch (the train extra) is not installed")
 
-from training.augment import PAD, AugmentConfig, photometric  # noqa: E402
+from training.augment import AUGMENT_PRESETS, PAD, AugmentConfig, geometry, photometric  # noqa: E402
 
 BASE = AugmentConfig()
 
@@ -71,3 +71,24 @@ def test_output_stays_in_range_under_every_effect_at_once() -> None:
     out = photometric(images, mask, cfg)
     assert out.shape == images.shape
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+
+
+def _scales_and_turns(cfg: AugmentConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scale and rotation (off the nearest quarter turn, degrees) of 4,000 drawn maps."""
+    torch.manual_seed(5)
+    m = geometry(4000, 256, cfg, torch.device("cpu"))
+    linear = m[:, :2, :2]
+    scale = torch.sqrt(torch.abs(torch.linalg.det(linear)))
+    angle = torch.rad2deg(torch.atan2(linear[:, 1, 0], linear[:, 0, 0]).abs())
+    off_quarter = torch.minimum(angle % 90.0, 90.0 - angle % 90.0)
+    return scale, off_quarter
+
+
+def test_light_augmentation_draws_within_narrower_ranges_than_full() -> None:
+    light_scale, light_turn = _scales_and_turns(AUGMENT_PRESETS["light"])
+    full_scale, full_turn = _scales_and_turns(AUGMENT_PRESETS["full"])
+    assert light_scale.min() >= 0.85 - 1e-4 and light_scale.max() <= 1.2 + 1e-4
+    assert full_scale.min() < 0.7 and full_scale.max() > 1.35
+    assert light_turn.max() <= 5.0 + 1e-3 < full_turn.max()
+    # less often touched at all: the share of maps that are the identity
+    assert (light_scale == 1.0).float().mean() > (full_scale == 1.0).float().mean() + 0.1

@@ -90,6 +90,16 @@ def test_each_phase_line_gives_its_throughput_from_its_own_steps_and_seconds() -
     assert "1,500 steps in 10 min (40.0 crops/s) on 1600 training bags" in lines[0]
     assert "1,500 steps in 20 min (40.0 crops/s)" in lines[1]
     assert "0 steps in 0 min on 1600 training bags" in lines[2]
+    assert not any("augmentation" in line for line in lines)  # the default is not named
+
+
+def test_a_phase_with_light_augmentation_says_so() -> None:
+    phase = {"steps": 10, "seconds": 60.0, "training_bags": 2000, "lr": 0.0005,
+             "batch": 16, "augment": "light"}
+    (line, _) = phase_lines({"batch": 16, "phases": [phase]})
+    assert line.endswith("simulated data v1, light batch augmentation.")
+    (line, _) = phase_lines({"batch": 16, "phases": [{**phase, "augment": "full"}]})
+    assert "augmentation" not in line
 
 
 def _weak(label: str, ap50: float, found: float | None) -> dict[str, Any]:

@@ -305,7 +305,9 @@ def phase_lines(training: dict[str, Any]) -> list[str]:
             f"{fmt(phase.get('lr'), 4)}"
             + (" (bf16 autocast)" if phase.get("precision") == "bf16" else "")
             + f", simulated data {data_version(phase)}"
-            + (f", views drawn more often by class ({heavier})" if heavier else "") + ".")
+            + (f", views drawn more often by class ({heavier})" if heavier else "")
+            + (f", {phase['augment']} batch augmentation"
+               if phase.get("augment") not in (None, "full") else "") + ".")
     return [*lines, ""] if lines else []
 
 

@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
 from screener import __version__ as screener_version
-from training.augment import AugmentConfig, augment
+from training.augment import AUGMENT_PRESETS, AugmentConfig, augment
 from training.data import (
     CLASSES,
     DATA_VERSION,
@@ -123,6 +123,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--class-weights", type=class_weights, default=class_weights(""),
                    help="how much more often views holding a class are drawn, e.g. "
                    "'knife=3,ied=3' (a view counts with its heaviest class; default 1 each)")
+    p.add_argument("--augment", choices=tuple(AUGMENT_PRESETS), default="full",
+                   help="batch augmentation: full (the default), or light, narrower ranges "
+                   "for a last phase (training/augment.py, LIGHT)")
     p.add_argument("--resume", type=Path,
                    help="continue training from a checkpoint.pt, or from an exported "
                    "threats.onnx of this architecture (training/warm_start.py; its training "
@@ -374,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         model.load_state_dict(checkpoint_state["model"])
         LOG.info("weights from %s (%d steps); no training", args.from_checkpoint,
                  checkpoint_state.get("step", 0))
-    cfg = AugmentConfig()
+    cfg = AUGMENT_PRESETS[args.augment]
     earlier: dict[str, Any] = {}
     if args.resume is not None:
         earlier = resume_weights(model, args.resume, store, cfg, args.crop, device)
@@ -549,7 +552,7 @@ def whole_record(args: argparse.Namespace, earlier: dict[str, Any], step: int, s
     precision = "bf16" if use_bf16(args.bf16, torch.device(args.device)) else "fp32"
     phase = phase_record(step, seconds, args.bags, args.lr, args.cls_loss, args.class_weights,
                          str(args.resume) if args.resume else None, precision, DATA_VERSION,
-                         args.batch)
+                         args.batch, args.augment)
     if not earlier:
         return step, seconds, history, [phase]
     offset_steps, offset_seconds = earlier["steps"], earlier["seconds"]

@@ -162,13 +162,14 @@ def exported_record(path: Path) -> dict[str, Any]:
 def phase_record(steps: int, seconds: float, bags: int | None, lr: float | None,
                  cls_loss: str, class_weights: dict[str, float] | None,
                  resumed_from: str | None, precision: str | None = None,
-                 data_version: str | None = None, batch: int | None = None
-                 ) -> dict[str, Any]:
+                 data_version: str | None = None, batch: int | None = None,
+                 augment: str | None = None) -> dict[str, Any]:
     """One training phase as ``training-metrics.json`` and the model card list it;
     ``precision`` is "bf16" (autocast forward pass) or "fp32", ``data_version`` the
     ``DATA_VERSION`` of the simulated samples it trained on, ``batch`` its crops per
-    step; each is ``None`` where a record written before it was kept does not say."""
+    step, ``augment`` its batch augmentation (``train.py --augment``); each is ``None``
+    where a record written before it was kept does not say (those phases used "full")."""
     return {"steps": steps, "seconds": round(seconds, 1), "training_bags": bags, "lr": lr,
             "cls_loss": cls_loss, "class_weights": class_weights,
             "resumed_from": resumed_from, "precision": precision,
-            "data_version": data_version, "batch": batch}
+            "data_version": data_version, "batch": batch, "augment": augment}
