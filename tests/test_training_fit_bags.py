@@ -66,3 +66,11 @@ def test_no_bags_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert exit_info.value.code == 2
     assert "--bags must be at least 1, not 0" in capsys.readouterr().err
     assert not (tmp_path / "fit").exists()
+
+
+def test_bags_written_before_are_replaced_not_scored_again(tmp_path: Path) -> None:
+    (tmp_path / "bag-0007.h5").write_bytes(b"an older, larger set")
+    (tmp_path / "notes.txt").write_text("kept", encoding="utf-8")
+    assert write_fit_bags(tmp_path, seed=0, bags=1) == ["bag-0001.h5"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bag-0001.h5", MANIFEST_NAME, "notes.txt"]

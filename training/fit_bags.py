@@ -65,11 +65,15 @@ def is_written(out: Path, seed: int, bags: int) -> bool:
 
 def write_fit_bags(out: Path, seed: int, bags: int, workers: int = 1) -> list[str]:
     """Write training bags ``0 .. bags - 1`` of seed ``seed`` (training's plan) into
-    ``out`` as scan files with their ground truth, and a manifest naming them; returns the
-    files written (a bag the simulator refuses, as training skips it, is left out)."""
+    ``out`` as scan files with their ground truth, and a manifest naming them, in place
+    of any bags written there before; returns the files written (a bag the simulator
+    refuses, as training skips it, is left out)."""
     if bags < 1:
         raise ValueError(f"bags must be at least 1, not {bags}")
     out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST_NAME).unlink(missing_ok=True)
+    for stale in out.glob("bag-*.h5"):  # an earlier, larger or older set: not scored now
+        stale.unlink()
     jobs = plan_jobs(seed, bags, 0)
     items = [(out, job) for job in jobs]
     if workers <= 1:
