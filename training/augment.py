@@ -48,7 +48,9 @@ class AugmentConfig:
 #: Batch augmentation for a last phase: a network that no longer fits even its training
 #: bags (``training.fit_bags``) may gain from seeing views closer to those it is scored on,
 #: as detectors are often finished without their strongest augmentation. Same kinds of
-#: change as the default, in narrower ranges and less often.
+#: change as the default, in narrower ranges and less often. Tried after phase 13, it
+#: raised every simulated figure and lost most of the real-image ones (training/README.md,
+#: "Light batch augmentation"), so the shipped phases use the default.
 LIGHT = AugmentConfig(geometry_p=0.5, rotate_p=0.3, max_rotate_deg=5.0, scale=(0.85, 1.2),
                       shift_px=32.0, photometric_p=0.5, contrast=(0.9, 1.1), brightness=0.04,
                       gamma=(0.85, 1.2), gain=0.03, blur_p=0.1, noise_p=0.3, noise_max=0.02)

@@ -125,7 +125,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    "'knife=3,ied=3' (a view counts with its heaviest class; default 1 each)")
     p.add_argument("--augment", choices=tuple(AUGMENT_PRESETS), default="full",
                    help="batch augmentation: full (the default), or light, narrower ranges "
-                   "for a last phase (training/augment.py, LIGHT)")
+                   "for a last phase (training/augment.py, LIGHT; tried after phase 13: "
+                   "better on simulated bags, far worse on real images, not shipped: "
+                   "training/README.md)")
     p.add_argument("--resume", type=Path,
                    help="continue training from a checkpoint.pt, or from an exported "
                    "threats.onnx of this architecture (training/warm_start.py; its training "
