@@ -15,6 +15,8 @@ from screener.scan.hdf5 import read_ground_truth, read_scan
 from training.data import DATA_VERSION, plan_jobs, simulate_job
 from training.fit_bags import MANIFEST_NAME, is_written, main, write_fit_bags
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture(scope="module")
 def fit_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -74,3 +76,15 @@ def test_bags_written_before_are_replaced_not_scored_again(tmp_path: Path) -> No
     assert write_fit_bags(tmp_path, seed=0, bags=1) == ["bag-0001.h5"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "bag-0001.h5", MANIFEST_NAME, "notes.txt"]
+
+
+def test_the_fit_is_scored_on_the_seed_the_models_were_trained_with(tmp_path: Path) -> None:
+    from training.run_evaluations import training_seed
+
+    assert training_seed(ROOT / "models") == json.loads(
+        (ROOT / "models" / "training-metrics.json").read_text())["args"]["seed"]
+    (tmp_path / "training-metrics.json").write_text('{"args": {"seed": 3}}', encoding="utf-8")
+    assert training_seed(tmp_path) == 3
+    (tmp_path / "training-metrics.json").write_text("{broken", encoding="utf-8")
+    assert training_seed(tmp_path) == 0
+    assert training_seed(tmp_path / "absent") == 0

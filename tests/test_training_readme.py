@@ -79,3 +79,19 @@ def test_the_shipped_section_quotes_the_shipped_figures() -> None:
         # typed to 3 decimals from the exact figure; the reports keep 4 (0.11150... is
         # typed 0.112 and stored 0.1115), so the two may differ by half of each last place
         assert figure == pytest.approx(_expected(source), abs=5e-4 + 5e-5), source
+
+
+def test_the_fit_section_quotes_the_shipped_reports() -> None:
+    """The table of "Does the network fit its training bags?" is typed from the
+    sim-training-fit and sim-heldout reports: held to them, per class too."""
+    text = README.read_text(encoding="utf-8")
+    found = re.search(r"^## Does the network fit its training bags\?\n(.*?)(?=^## )", text,
+                      re.M | re.S)
+    assert found, f"{README} has no section on the fit"
+    rows = {row[0]: row[1:] for row in _table_rows(found.group(1))}
+    for name in ("sim-training-fit", "sim-heldout"):
+        (cells,) = [cells for first, cells in rows.items() if f"(`{name}`)" in first]
+        evaluation = json.loads((MODELS / "eval" / f"{name}.json").read_text())["evaluation"]
+        assert float(cells[0]) == pytest.approx(evaluation["map50"], abs=5e-4 + 5e-5), name
+        per_class = [c["ap50"] for c in evaluation["classes"] if c["ground_truth"]]
+        assert [float(c) for c in cells[1:]] == pytest.approx(per_class, abs=5e-3 + 5e-5), name

@@ -57,6 +57,16 @@ def run_eval(models: Path, out: Path, name: str, data: Path, data_format: str,
           flush=True)
 
 
+def training_seed(models: Path) -> int:
+    """The ``--seed`` the models were trained with (their training-metrics.json), so that
+    the fit is scored on their own training bags; 0, training's default, without a record."""
+    try:
+        metrics = json.loads((models / "training-metrics.json").read_text(encoding="utf-8"))
+        return int(metrics["args"]["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=Path, default=Path("models"))
@@ -70,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit-dir", type=Path,
                         default=Path(f"build/train-fit-sim-{DATA_VERSION}"),
                         help="where those training bags are written")
-    parser.add_argument("--seed", type=int, default=0, help="training's --seed")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="training's --seed (default: the one in the models' "
+                        "training-metrics.json, else 0)")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     args = parser.parse_args(argv)
     out = args.models / "eval"
@@ -84,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         run_eval(args.models, out, f"sim-heldout{'-grey' if 'grey' in model else ''}",
                  args.sim_dir, "scan", None, model)
     if args.fit_bags > 0:
-        if not is_written(args.fit_dir, args.seed, args.fit_bags):
-            write_fit_bags(args.fit_dir, args.seed, args.fit_bags, workers=os.cpu_count() or 1)
+        seed = training_seed(args.models) if args.seed is None else args.seed
+        if not is_written(args.fit_dir, seed, args.fit_bags):
+            write_fit_bags(args.fit_dir, seed, args.fit_bags, workers=os.cpu_count() or 1)
         run_eval(args.models, out, "sim-training-fit", args.fit_dir, "scan", None,
                  "threats.onnx")
     for name, folder, classes, model in REAL_SETS:
